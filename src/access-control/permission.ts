@@ -1,0 +1,31 @@
+import { Role } from './role';
+
+/**
+ * What a route needs. Every route names one (or is explicitly public); the permission guard
+ * refuses a route that names none. Record-level rules (which case, which note) are decided
+ * by the access policy on the record itself, not here.
+ */
+export enum Permission {
+  UsersManage = 'users:manage',
+  PartiesManage = 'parties:manage',
+  PartiesRead = 'parties:read',
+  AuthoritiesRead = 'authorities:read',
+  QueuesInspect = 'queues:inspect',
+  InboxRead = 'inbox:read',
+  OwnSessionsManage = 'sessions:own',
+}
+
+const EVERYONE: Permission[] = [Permission.AuthoritiesRead, Permission.InboxRead, Permission.OwnSessionsManage, Permission.PartiesRead];
+
+export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
+  [Role.ClearingHouseOfficer]: new Set([...EVERYONE]),
+  [Role.ClearingHouseManager]: new Set([...EVERYONE]),
+  [Role.RiepFacilitator]: new Set([...EVERYONE]),
+  [Role.LeadPoliticalPeer]: new Set([...EVERYONE]),
+  [Role.Auditor]: new Set([...EVERYONE]),
+  [Role.Administrator]: new Set([...EVERYONE, Permission.UsersManage, Permission.PartiesManage, Permission.QueuesInspect]),
+};
+
+export function roleHasPermission(role: Role, permission: Permission): boolean {
+  return PERMISSIONS_OF_ROLE[role].has(permission);
+}

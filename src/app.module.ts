@@ -1,0 +1,58 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { PermissionGuard } from './access-control/permission.guard';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { AuthModule } from './auth/auth.module';
+import { isSignInRoute } from './auth/sign-in-throttle';
+import { AuthoritiesModule } from './authorities/authorities.module';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import { loggerParams } from './common/logging';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { PartiesModule } from './parties/parties.module';
+import { UsersModule } from './users/users.module';
+
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => loggerParams(config.get('LOG_LEVEL')) }),
+    DatabaseModule,
+    BullModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        url: config.get('REDIS_URL'),
+        prefix: config.get('QUEUE_PREFIX'),
+        redis: { connectTimeout: 2_000 },
+      }),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [
+          { name: 'api', ttl: 60_000, limit: config.get('RATE_LIMIT_PER_MINUTE') },
+          { name: 'sign-in', ttl: 60_000, limit: config.get('SIGN_IN_RATE_LIMIT_PER_MINUTE'), skipIf: (ctx) => !isSignInRoute(ctx) },
+        ],
+      }),
+    }),
+    AuthModule,
+    UsersModule,
+    PartiesModule,
+    AuthoritiesModule,
+    NotificationsModule,
+    HealthModule,
+  ],
+  providers: [
+    { provide: APP_FILTER, useClass: ApiExceptionFilter },
+    // Order matters: rate limit, then who you are, then what you may do.
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+    { provide: APP_GUARD, useClass: PermissionGuard },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DomainError, ValidationError } from '../common/domain-error';
+import { ErrorCode } from '../common/error-code';
+import { AppConfig } from '../config/app-config';
+import { passwordProblems } from '../users/password-policy';
+import { PasswordHasher } from './password-hasher';
+import { Principal } from './principal';
+import { SessionEndReason } from './session.entity';
+import { ClientInfo, IssuedSession, SessionsService } from './sessions.service';
+import { LockState, SignInLockPolicy } from './sign-in-lock-policy';
+
+const INVALID_CREDENTIALS = 'The e-mail address or password is not correct';
+
+export interface SignedIn extends IssuedSession {
+  principal: Principal;
+}
+
+@Injectable()
+export class AuthService {
+  private readonly lockPolicy: SignInLockPolicy;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly config: AppConfig,
+  ) {
+    this.lockPolicy = new SignInLockPolicy({
+      maxFailures: config.get('SIGN_IN_MAX_FAILURES'),
+      lockoutSeconds: config.get('SIGN_IN_LOCKOUT_SECONDS'),
+    });
+  }
+
+  /**
+   * The same answer, after the same work, for an unknown address, a wrong password and a
+   * disabled account. Lock-out is kept per address whether or not a user has it.
+   */
+  async signIn(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
+    const emailKey = email.trim().toLowerCase();
+    const now = new Date();
+    const lock = await this.lockStateOf(emailKey);
+    if (this.lockPolicy.isLocked(lock, now)) {
+      throw new DomainError(ErrorCode.SignInLocked, 'Too many failed sign-ins for this address; try again later or ask an administrator to unlock it');
+    }
+    const [user]: Array<{ id: string; password_hash: string; disabled_at: Date | null; email: string; display_name: string; role: Principal['role']; region: Principal['region']; party_id: string | null }> =
+      await this.dataSource.query(`SELECT id, password_hash, disabled_at, email, display_name, role, region, party_id FROM users WHERE email = $1`, [emailKey]);
+    const passwordOk = await this.hasher.verify(user?.password_hash ?? null, password);
+    if (!user || !passwordOk || user.disabled_at) {
+      await this.recordFailure(emailKey, now);
+      throw new DomainError(ErrorCode.InvalidCredentials, INVALID_CREDENTIALS);
+    }
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [emailKey]);
+      const issued = await this.sessions.start(manager, user.id, client);
+      return {
+        ...issued,
+        principal: { userId: user.id, sessionId: issued.sessionId, email: user.email, displayName: user.display_name, role: user.role, region: user.region, partyId: user.party_id },
+      };
+    });
+  }
+
+  async signOut(principal: Principal): Promise<void> {
+    await this.sessions.endOne(this.dataSource.manager, principal.sessionId, SessionEndReason.SignedOut);
+  }
+
+  /** Changes the caller's password and ends their other sessions. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+    const [row]: Array<{ password_hash: string }> = await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [principal.userId]);
+    if (!(await this.hasher.verify(row?.password_hash ?? null, currentPassword))) {
+      throw new ValidationError([{ field: 'currentPassword', messages: ['currentPassword is not correct'] }]);
+    }
+    this.assertPasswordAcceptable('newPassword', newPassword, [principal.email.split('@')[0], principal.displayName]);
+    const hash = await this.hasher.hash(newPassword);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [principal.userId, hash]);
+      await this.sessions.endAllForUser(manager, principal.userId, SessionEndReason.PasswordChanged, principal.sessionId);
+    });
+  }
+
+  assertPasswordAcceptable(field: string, password: string, personal: string[]): void {
+    const problems = passwordProblems(password, { minLength: this.config.get('PASSWORD_MIN_LENGTH'), maxLength: this.config.get('PASSWORD_MAX_LENGTH') }, personal);
+    if (problems.length > 0) throw new ValidationError([{ field, messages: problems.map((p) => p.replace(/^password/, field)) }]);
+  }
+
+  private async lockStateOf(emailKey: string): Promise<LockState | null> {
+    const [row]: Array<{ failures: number; last_failure_at: Date; locked_until: Date | null }> = await this.dataSource.query(
+      `SELECT failures, last_failure_at, locked_until FROM sign_in_locks WHERE email_key = $1`,
+      [emailKey],
+    );
+    return row ? { failures: row.failures, lastFailureAt: new Date(row.last_failure_at), lockedUntil: row.locked_until ? new Date(row.locked_until) : null } : null;
+  }
+
+  private async recordFailure(emailKey: string, now: Date): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO sign_in_locks (email_key, failures, last_failure_at) VALUES ($1, 0, $2) ON CONFLICT (email_key) DO NOTHING`,
+        [emailKey, now],
+      );
+      const [row]: Array<{ failures: number; last_failure_at: Date; locked_until: Date | null }> = await manager.query(
+        `SELECT failures, last_failure_at, locked_until FROM sign_in_locks WHERE email_key = $1 FOR UPDATE`,
+        [emailKey],
+      );
+      const previous: LockState | null = row.failures === 0 ? null : { failures: row.failures, lastFailureAt: new Date(row.last_failure_at), lockedUntil: row.locked_until ? new Date(row.locked_until) : null };
+      const next = this.lockPolicy.afterFailure(previous, now);
+      await manager.query(`UPDATE sign_in_locks SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE email_key = $1`, [
+        emailKey, next.failures, next.lastFailureAt, next.lockedUntil,
+      ]);
+    });
+  }
+}

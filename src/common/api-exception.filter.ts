@@ -1,0 +1,98 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { ApiErrorDto } from './api-error.dto';
+import { DomainError } from './domain-error';
+import { ErrorCode, HTTP_STATUS_OF } from './error-code';
+
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: ErrorCode.BadRequest,
+  401: ErrorCode.Unauthenticated,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  422: ErrorCode.PreconditionFailed,
+  429: ErrorCode.TooManyRequests,
+  503: ErrorCode.ServiceUnavailable,
+};
+
+// PostgreSQL errors that mean "the database is not there right now" rather than a bug.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+export function requestIdOf(req: Request): string {
+  return String((req as Request & { id?: unknown }).id ?? '');
+}
+
+/** Turns anything thrown into the one error shape; never leaks internals for 5xx. */
+export function toApiError(exception: unknown, requestId: string): ApiErrorDto {
+  if (exception instanceof DomainError) {
+    return {
+      statusCode: HTTP_STATUS_OF[exception.code],
+      error: exception.code,
+      message: exception.message,
+      ...(exception.fieldErrors ? { fieldErrors: exception.fieldErrors } : {}),
+      ...(exception.details ? { details: exception.details } : {}),
+      requestId,
+    };
+  }
+  if (exception instanceof ThrottlerException) {
+    return { statusCode: 429, error: ErrorCode.TooManyRequests, message: 'Too many requests; try again later', requestId };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    const message =
+      typeof body === 'string'
+        ? body
+        : Array.isArray((body as { message?: unknown }).message)
+          ? ((body as { message: string[] }).message).join('; ')
+          : String((body as { message?: unknown }).message ?? exception.message);
+    return { statusCode: status, error: CODE_OF_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest), message, requestId };
+  }
+  const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
+  const type = (exception as { type?: unknown })?.type;
+  // Errors raised by the body parser before Nest sees the request.
+  if (type === 'entity.too.large') {
+    return { statusCode: 413, error: ErrorCode.PayloadTooLarge, message: 'The request body is too large', requestId };
+  }
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return { statusCode: status, error: CODE_OF_STATUS[status] ?? ErrorCode.BadRequest, message: 'The request body could not be read (malformed JSON or unsupported encoding)', requestId };
+  }
+  if (isUnavailable(exception)) {
+    return { statusCode: 503, error: ErrorCode.ServiceUnavailable, message: 'A service the API depends on is unavailable; try again shortly', requestId };
+  }
+  return { statusCode: 500, error: ErrorCode.Internal, message: 'Internal error', requestId };
+}
+
+function isUnavailable(exception: unknown): boolean {
+  const err = exception as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = err?.driverError?.code ?? err?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|MaxRetriesPerRequest/i.test(message);
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const body = toApiError(exception, requestIdOf(req));
+    if (body.statusCode >= 500) {
+      // Only the error's class and code: messages from the driver can quote SQL parameters.
+      const e = exception as { name?: string; code?: string; driverError?: { code?: string } };
+      this.logger.error({ err: { name: e?.name, code: e?.driverError?.code ?? e?.code }, requestId: body.requestId }, 'request failed');
+      if (process.env.NODE_ENV !== 'production' && !(exception instanceof QueryFailedError)) {
+        this.logger.debug?.(exception instanceof Error ? exception.stack : String(exception));
+      }
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR).json(body);
+  }
+}

@@ -1,0 +1,141 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEnum,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+export enum RuntimeEnvironment {
+  Development = 'development',
+  Test = 'test',
+  Production = 'production',
+}
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  return value; // left as a string so that IsBoolean names the setting
+};
+
+/**
+ * Every setting the service reads, with its default. `config/README.md` documents the same
+ * list; keep them together. Secrets have defaults only for development and test (see
+ * `validateEnvironment`), so a production start without them stops with a message.
+ */
+export class EnvironmentVariables {
+  @IsEnum(RuntimeEnvironment)
+  NODE_ENV: RuntimeEnvironment = RuntimeEnvironment.Development;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  /** Owner role used for migrations only; defaults to DATABASE_URL. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_MIGRATION_URL must be a postgres:// URL' })
+  DATABASE_MIGRATION_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toBool) @IsBoolean()
+  MIGRATIONS_RUN_ON_START = false;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Prefix of every Bull key in Redis, so that several deployments (or test runs) can share one Redis. */
+  @Matches(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'QUEUE_PREFIX must be 1-64 letters, digits, - or _' })
+  QUEUE_PREFIX = 'ch';
+
+  @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @Transform(toInt) @IsInt() @Min(30) @Max(3600)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  /** Absolute lifetime of a server-side session (and of its refresh token). */
+  @Transform(toInt) @IsInt() @Min(300) @Max(7 * 24 * 3600)
+  SESSION_TTL_SECONDS = 8 * 3600;
+
+  @Transform(toInt) @IsInt() @Min(8) @Max(64)
+  PASSWORD_MIN_LENGTH = 12;
+
+  @Transform(toInt) @IsInt() @Min(16) @Max(1024)
+  PASSWORD_MAX_LENGTH = 128;
+
+  /** argon2id memory cost in KiB (OWASP minimum: 19456 with time cost 2). */
+  @Transform(toInt) @IsInt() @Min(1024)
+  ARGON2_MEMORY_KIB = 19456;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  ARGON2_TIME_COST = 2;
+
+  /** Failed sign-ins for one e-mail address before it is locked. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  SIGN_IN_MAX_FAILURES = 5;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600)
+  SIGN_IN_LOCKOUT_SECONDS = 900;
+
+  /** Sign-in attempts per client address per minute (credential stuffing). */
+  @Transform(toInt) @IsInt() @Min(1)
+  SIGN_IN_RATE_LIMIT_PER_MINUTE = 20;
+
+  /** Requests per client address per minute across the API. */
+  @Transform(toInt) @IsInt() @Min(1)
+  RATE_LIMIT_PER_MINUTE = 600;
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb' })
+  BODY_LIMIT = '100kb';
+
+  @IsEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Set behind a reverse proxy so that client addresses come from X-Forwarded-For. */
+  @Transform(toBool) @IsBoolean()
+  TRUST_PROXY = false;
+}
+
+const DEVELOPMENT_DEFAULTS: Partial<Record<keyof EnvironmentVariables, string>> = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/clearing_house',
+  // Usable only on a developer's machine: production refuses to start without its own.
+  JWT_SECRET: 'development-only-secret-not-for-production-use-0000',
+};
+
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
+
+  if (env.NODE_ENV !== RuntimeEnvironment.Production) {
+    env.DATABASE_URL ??= DEVELOPMENT_DEFAULTS.DATABASE_URL;
+    env.JWT_SECRET ??= DEVELOPMENT_DEFAULTS.JWT_SECRET;
+  } else {
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+    if (!env.JWT_SECRET) problems.push('JWT_SECRET: required in production');
+    if (env.JWT_SECRET === DEVELOPMENT_DEFAULTS.JWT_SECRET) problems.push('JWT_SECRET: the development secret cannot be used in production');
+  }
+  if (env.PASSWORD_MAX_LENGTH < env.PASSWORD_MIN_LENGTH) {
+    problems.push('PASSWORD_MAX_LENGTH: must not be less than PASSWORD_MIN_LENGTH');
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  env.DATABASE_MIGRATION_URL ??= env.DATABASE_URL;
+  return env;
+}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { importAuthorities } from '../../src/authorities/authorities-import';
+import { unreachableDependencies } from '../../src/cli/dependencies';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { runMigrations } from '../../src/database/migrations';
+import { databaseUrl, SERVER_URL, TEST_ENV_DEFAULTS } from './test-environment';
+
+/** One fresh database per test run, migrated only through the migrations, with the register loaded. */
+export default async function globalSetup(): Promise<void> {
+  const runId = `${Date.now().toString(36)}_${process.pid}`;
+  const name = `ch_test_${runId}`;
+  const url = databaseUrl(name);
+  const problems = await unreachableDependencies(url, TEST_ENV_DEFAULTS.REDIS_URL);
+  if (problems.length > 0) throw new Error(`The end-to-end tests need PostgreSQL and Redis:\n- ${problems.join('\n- ')}`);
+
+  const admin = new Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+
+  await runMigrations(url);
+  const ds = new DataSource(dataSourceOptions({ url, poolSize: 2 }));
+  await ds.initialize();
+  await importAuthorities(ds);
+  await ds.destroy();
+
+  Object.assign(process.env, TEST_ENV_DEFAULTS, {
+    DATABASE_URL: url,
+    DATABASE_MIGRATION_URL: url,
+    QUEUE_PREFIX: `chtest_${runId}`,
+    CH_TEST_DATABASE: name,
+  });
+}
