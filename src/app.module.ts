@@ -7,7 +7,9 @@ import { PermissionGuard } from './access-control/permission.guard';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { AuthModule } from './auth/auth.module';
 import { isSignInRoute } from './auth/sign-in-throttle';
+import { AuditModule } from './audit/audit.module';
 import { AuthoritiesModule } from './authorities/authorities.module';
+import { CasesModule } from './cases/cases.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
@@ -46,6 +48,8 @@ import { UsersModule } from './users/users.module';
     AuthoritiesModule,
     NotificationsModule,
     HealthModule,
+    AuditModule,
+    CasesModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

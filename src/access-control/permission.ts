@@ -13,15 +13,22 @@ export enum Permission {
   QueuesInspect = 'queues:inspect',
   InboxRead = 'inbox:read',
   OwnSessionsManage = 'sessions:own',
+  /** Read the case file (which cases and items: decided per record by the case access policy). */
+  CaseFileRead = 'case-file:read',
+  /** Record conversations, support and progress notes, and move cases (per record and workflow rules). */
+  CaseFileWrite = 'case-file:write',
+  ConcernsLog = 'concerns:log',
 }
 
+const CASE_FILE: Permission[] = [Permission.CaseFileRead, Permission.CaseFileWrite];
 const EVERYONE: Permission[] = [Permission.AuthoritiesRead, Permission.InboxRead, Permission.OwnSessionsManage, Permission.PartiesRead];
 
 export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
-  [Role.ClearingHouseOfficer]: new Set([...EVERYONE]),
-  [Role.ClearingHouseManager]: new Set([...EVERYONE]),
-  [Role.RiepFacilitator]: new Set([...EVERYONE]),
-  [Role.LeadPoliticalPeer]: new Set([...EVERYONE]),
+  [Role.ClearingHouseOfficer]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog]),
+  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog]),
+  [Role.RiepFacilitator]: new Set([...EVERYONE, ...CASE_FILE]),
+  [Role.LeadPoliticalPeer]: new Set([...EVERYONE, ...CASE_FILE]),
+  // Auditors and administrators read no case content at all.
   [Role.Auditor]: new Set([...EVERYONE]),
   [Role.Administrator]: new Set([...EVERYONE, Permission.UsersManage, Permission.PartiesManage, Permission.QueuesInspect]),
 };

@@ -1,0 +1,54 @@
+/** What was done. Stable names: auditors search by them. */
+export enum AuditAction {
+  Read = 'read',
+  List = 'list',
+  Create = 'create',
+  Correct = 'correct',
+  Update = 'update',
+  Move = 'move',
+  AddTeamMember = 'add_team_member',
+  RemoveTeamMember = 'remove_team_member',
+  SignIn = 'sign_in',
+  SignInFailed = 'sign_in_failed',
+  SignOut = 'sign_out',
+}
+
+/** What it was done to. */
+export enum ResourceType {
+  Case = 'case',
+  Concern = 'concern',
+  ConcernSource = 'concern_source',
+  Conversation = 'conversation',
+  Meeting = 'meeting',
+  Support = 'support',
+  ProgressNote = 'progress_note',
+  Team = 'team',
+  History = 'history',
+  Session = 'session',
+  User = 'user',
+}
+
+export enum AuditOutcome {
+  Allowed = 'allowed',
+  Denied = 'denied',
+}
+
+/** Who, from where, on which request: taken from the HTTP request by the controller. */
+export interface RequestActor {
+  userId: string;
+  role: string;
+  requestId: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+}
+
+/** One audit record. Never the content: ids, names of rules and actions only. */
+export interface AuditEntry {
+  action: AuditAction;
+  resourceType: ResourceType;
+  resourceId?: string | null;
+  caseId?: string | null;
+  outcome: AuditOutcome;
+  rule?: string | null;
+  justification?: string | null;
+}
