@@ -10,6 +10,9 @@ import { isSignInRoute } from './auth/sign-in-throttle';
 import { AuditModule } from './audit/audit.module';
 import { AuthoritiesModule } from './authorities/authorities.module';
 import { CasesModule } from './cases/cases.module';
+import { ConversationsModule } from './conversations/conversations.module';
+import { MeetingsModule } from './meetings/meetings.module';
+import { SupportModule } from './support/support.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
@@ -50,6 +53,9 @@ import { UsersModule } from './users/users.module';
     HealthModule,
     AuditModule,
     CasesModule,
+    ConversationsModule,
+    MeetingsModule,
+    SupportModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -5,6 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { ApiErrorDto } from './api-error.dto';
 import { DomainError } from './domain-error';
 import { ErrorCode, HTTP_STATUS_OF } from './error-code';
+import { assignRequestId } from './logging';
 
 const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
   400: ErrorCode.BadRequest,
@@ -23,7 +24,10 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '0800
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 export function requestIdOf(req: Request): string {
-  return String((req as Request & { id?: unknown }).id ?? '');
+  const id = (req as Request & { id?: unknown }).id;
+  if (id !== undefined && id !== null && id !== '') return String(id);
+  // The body parser fails before the request logger has given the request its id.
+  return assignRequestId(req, req.res);
 }
 
 /** Turns anything thrown into the one error shape; never leaks internals for 5xx. */
