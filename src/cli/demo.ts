@@ -4,6 +4,7 @@ import { importAuthorities } from '../authorities/authorities-import';
 import { RuntimeEnvironment, validateEnvironment } from '../config/environment';
 import { dataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrations';
+import { seedDemoCases } from './demo-cases';
 import { ensureDatabaseExists, unreachableDependencies } from './dependencies';
 import { generatePassword, upsertUser } from './users';
 
@@ -69,6 +70,8 @@ export async function runDemo({ start }: { start: boolean }): Promise<void> {
       await upsertUser(ds, env, { email: user.email, displayName: user.displayName, role: user.role, region: user.region, partyId: party?.id, password });
       credentials.push({ user, password });
     }
+    const seeded = await seedDemoCases(ds);
+    if (seeded) console.log(`Demonstration cases: ${seeded} (in different workflow states).`);
   } finally {
     await ds.destroy();
   }
