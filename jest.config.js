@@ -20,7 +20,8 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/env.ts'],
-      testTimeout: 60000,
+      // Jest 30 ignores testTimeout inside a project entry; this file sets it.
+      setupFilesAfterEnv: ['<rootDir>/test/support/timeout.ts'],
     },
   ],
 };

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The case file: cases, concerns and their protected sources, the case team, the workflow
  * history, conversations (immutable, versioned), pre-intervention meetings, improvement
- * support, and the audit trail of every access to them.
+ * support.
  */
 export class Cases1764380100000 implements MigrationInterface {
   name = 'Cases1764380100000';
@@ -184,34 +184,11 @@ export class Cases1764380100000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX support_progress_notes_idx ON support_progress_notes (support_id, recorded_at)`);
     await q.query(`CREATE TRIGGER support_progress_notes_immutable BEFORE UPDATE OR DELETE ON support_progress_notes FOR EACH ROW EXECUTE FUNCTION forbid_change()`);
-
-    // Who did what to which record; never the content. Written in the same transaction as the
-    // access it records; refusals in their own transaction.
-    await q.query(`
-      CREATE TABLE audit_events (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-        actor_id uuid,
-        actor_role text,
-        action text NOT NULL,
-        resource_type text NOT NULL,
-        resource_id text,
-        case_id uuid,
-        outcome text NOT NULL CHECK (outcome IN ('allowed','denied')),
-        rule text,
-        request_id text,
-        client_ip text,
-        user_agent text,
-        justification text
-      )`);
-    await q.query(`CREATE INDEX audit_events_case_idx ON audit_events (case_id, occurred_at) WHERE case_id IS NOT NULL`);
-    await q.query(`CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, occurred_at)`);
-    await q.query(`CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION forbid_change()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     for (const table of [
-      'audit_events', 'support_progress_notes', 'improvement_support', 'pre_intervention_meetings', 'conversation_records',
+      'support_progress_notes', 'improvement_support', 'pre_intervention_meetings', 'conversation_records',
       'case_transitions', 'concern_sources', 'concerns', 'case_team_members', 'cases', 'case_reference_counters',
     ]) {
       await q.query(`DROP TABLE ${table}`);

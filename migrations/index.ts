@@ -1,5 +1,6 @@
 import { Foundation1764380000000 } from './1764380000000-Foundation';
 import { Cases1764380100000 } from './1764380100000-Cases';
+import { AuditTrail1764380200000 } from './1764380200000-AuditTrail';
 
 /** Every migration, in order. Listed explicitly so the compiled service and the tests load the same set. */
-export const MIGRATIONS = [Foundation1764380000000, Cases1764380100000];
+export const MIGRATIONS = [Foundation1764380000000, Cases1764380100000, AuditTrail1764380200000];

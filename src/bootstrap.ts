@@ -21,6 +21,12 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', config.get('TRUST_PROXY'));
   app.disable('x-powered-by');
   app.use(helmet());
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    // Responses may carry case data: never keep them in a shared or browser cache. First, so
+    // that even the body parser's error answers carry it.
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(express.json({ limit: config.get('BODY_LIMIT') }));
   app.use(express.urlencoded({ extended: false, limit: config.get('BODY_LIMIT') }));
   // Body-parser errors (too large, malformed) happen before Nest; give them the same shape.
@@ -28,11 +34,6 @@ export function configureApp(app: NestExpressApplication): void {
     if (!err) return next();
     const body = toApiError(err, requestIdOf(req));
     res.status(body.statusCode).json(body);
-  });
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    // Responses may carry case data: never keep them in a shared or browser cache.
-    res.setHeader('Cache-Control', 'no-store');
-    next();
   });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

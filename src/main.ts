@@ -6,7 +6,7 @@ import { API_DOCS_PATH, configureApp } from './bootstrap';
 import { AppConfig } from './config/app-config';
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true, abortOnError: false });
   configureApp(app);
   const config = app.get(AppConfig);
   await app.listen(config.get('PORT'), config.get('HOST'));

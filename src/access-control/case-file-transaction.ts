@@ -60,6 +60,11 @@ export function accessFactsOf(row: CaseRow): CaseAccessFacts {
   return { authorityRegion: row.authority_region, referredToRiepAt: row.referred_to_riep_at, team: row.team };
 }
 
+/** The one "not found" answer for a kind of record, whether it is missing or hidden from the caller. */
+function notFoundError(resourceType: ResourceType): NotFoundError {
+  return new NotFoundError(resourceType.charAt(0).toUpperCase() + resourceType.slice(1).replace(/_/g, ' '));
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One command against the case file: one transaction, the caller's policy, and its audit records. */
@@ -84,9 +89,15 @@ export class CaseFileTx {
    * Loads a case by id or reference and checks the caller may do `action` on it. A case they
    * may not see is "not found", exactly as one that does not exist; a case they may see but
    * not act on is "forbidden". Both refusals are audited. `lock` takes the row lock that
-   * serialises commands on one case.
+   * serialises commands on one case. `hiddenAs` is for a record looked up by its own id (a
+   * concern, a conversation record, a support item, a meeting): its case being hidden must read
+   * exactly as the record not existing, or the answer would tell that it exists.
    */
-  async openCase(idOrReference: string, action: CaseAction, opts: { lock?: boolean; resourceType?: ResourceType; auditAction?: AuditAction } = {}): Promise<CaseRow> {
+  async openCase(
+    idOrReference: string,
+    action: CaseAction,
+    opts: { lock?: boolean; resourceType?: ResourceType; auditAction?: AuditAction; hiddenAs?: ResourceType } = {},
+  ): Promise<CaseRow> {
     const byId = UUID.test(idOrReference);
     const rows: CaseRow[] = await this.manager.query(
       `${CASE_SELECT} WHERE ${byId ? 'c.id = $1::uuid' : 'c.reference = $1'} ${opts.lock ? 'FOR UPDATE OF c' : ''}`,
@@ -95,14 +106,15 @@ export class CaseFileTx {
     const row = rows[0];
     const auditAction = opts.auditAction ?? (action === CaseAction.Read ? AuditAction.Read : AuditAction.Update);
     const resourceType = opts.resourceType ?? ResourceType.Case;
+    const notFound = () => (opts.hiddenAs ? notFoundError(opts.hiddenAs) : new NotFoundError('Case'));
     if (!row) {
-      throw new RefusedAccess(new NotFoundError('Case'), {
+      throw new RefusedAccess(notFound(), {
         action: auditAction, resourceType, resourceId: idOrReference.slice(0, 64), outcome: AuditOutcome.Denied, rule: 'case_not_found',
       });
     }
     const decision = caseActionDecision(this.actor.principal, action, accessFactsOf(row));
     if (!decision.visible.allowed) {
-      throw new RefusedAccess(new NotFoundError('Case'), {
+      throw new RefusedAccess(notFound(), {
         action: auditAction, resourceType, resourceId: row.id, caseId: row.id, outcome: AuditOutcome.Denied, rule: decision.visible.rule,
       });
     }
@@ -116,7 +128,7 @@ export class CaseFileTx {
 
   /** Refuses with 404 (and an audit record) an item the caller may not see inside a case they can. */
   refuseHiddenItem(resourceType: ResourceType, resourceId: string, caseId: string | null, rule: AccessRule | string, action = AuditAction.Read): never {
-    throw new RefusedAccess(new NotFoundError(resourceType.charAt(0).toUpperCase() + resourceType.slice(1).replace(/_/g, ' ')), {
+    throw new RefusedAccess(notFoundError(resourceType), {
       action, resourceType, resourceId, caseId, outcome: AuditOutcome.Denied, rule,
     });
   }
@@ -147,7 +159,7 @@ export class CaseFileTransactions {
       });
     } catch (error) {
       if (error instanceof RefusedAccess) {
-        await this.auditWriter.recordRefusal(actor, error.audit);
+        await this.auditWriter.recordNow(actor, error.audit);
         throw error.publicError;
       }
       if ((error as { code?: string; driverError?: { code?: string } })?.driverError?.code === '40001') {

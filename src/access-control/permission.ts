@@ -18,6 +18,8 @@ export enum Permission {
   /** Record conversations, support and progress notes, and move cases (per record and workflow rules). */
   CaseFileWrite = 'case-file:write',
   ConcernsLog = 'concerns:log',
+  /** Search, export and verify the audit trail (never case content). */
+  AuditRead = 'audit:read',
 }
 
 const CASE_FILE: Permission[] = [Permission.CaseFileRead, Permission.CaseFileWrite];
@@ -29,7 +31,7 @@ export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
   [Role.RiepFacilitator]: new Set([...EVERYONE, ...CASE_FILE]),
   [Role.LeadPoliticalPeer]: new Set([...EVERYONE, ...CASE_FILE]),
   // Auditors and administrators read no case content at all.
-  [Role.Auditor]: new Set([...EVERYONE]),
+  [Role.Auditor]: new Set([...EVERYONE, Permission.AuditRead]),
   [Role.Administrator]: new Set([...EVERYONE, Permission.UsersManage, Permission.PartiesManage, Permission.QueuesInspect]),
 };
 

@@ -11,6 +11,16 @@ export enum AuditAction {
   SignIn = 'sign_in',
   SignInFailed = 'sign_in_failed',
   SignOut = 'sign_out',
+  Search = 'search',
+  Export = 'export',
+  Verify = 'verify',
+  CreateUser = 'create_user',
+  ChangeRole = 'change_role',
+  DisableUser = 'disable_user',
+  EnableUser = 'enable_user',
+  ResetPassword = 'reset_password',
+  UnlockSignIn = 'unlock_sign_in',
+  ChangePassword = 'change_password',
 }
 
 /** What it was done to. */
@@ -26,6 +36,7 @@ export enum ResourceType {
   History = 'history',
   Session = 'session',
   User = 'user',
+  AuditTrail = 'audit_trail',
 }
 
 export enum AuditOutcome {
@@ -35,7 +46,8 @@ export enum AuditOutcome {
 
 /** Who, from where, on which request: taken from the HTTP request by the controller. */
 export interface RequestActor {
-  userId: string;
+  /** Null for operations run from the command line. */
+  userId: string | null;
   role: string;
   requestId: string | null;
   clientIp: string | null;

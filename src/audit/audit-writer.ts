@@ -40,7 +40,8 @@ export class AuditWriter {
     );
   }
 
-  async recordRefusal(actor: RequestActor, entry: AuditEntry): Promise<void> {
+  /** Commits the record in a transaction of its own (refusals; events outside the case file). */
+  async recordNow(actor: RequestActor, entry: AuditEntry): Promise<void> {
     await this.dataSource.transaction((manager) => this.record(manager, actor, entry));
   }
 }

@@ -69,8 +69,8 @@ export class AuthController {
   @Post('sign-out')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the current session; its tokens are refused from now on' })
-  async signOut(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.auth.signOut(principal);
+  async signOut(@CurrentPrincipal() principal: Principal, @Req() req: AuthenticatedRequest): Promise<void> {
+    await this.auth.signOut(principal, clientInfoOf(req));
   }
 
   @ApiBearerAuth()
@@ -88,7 +88,7 @@ export class AuthController {
   @Post('password')
   @HttpCode(204)
   @ApiOperation({ summary: "Change the caller's password; ends their other sessions" })
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword);
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto, @Req() req: AuthenticatedRequest): Promise<void> {
+    await this.auth.changePassword(principal, dto.currentPassword, dto.newPassword, clientInfoOf(req));
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditAction, AuditOutcome, RequestActor, ResourceType } from '../audit/audit-event';
+import { AuditWriter } from '../audit/audit-writer';
 import { DomainError, ValidationError } from '../common/domain-error';
 import { ErrorCode } from '../common/error-code';
 import { AppConfig } from '../config/app-config';
@@ -26,6 +28,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
+    private readonly audit: AuditWriter,
   ) {
     this.lockPolicy = new SignInLockPolicy({
       maxFailures: config.get('SIGN_IN_MAX_FAILURES'),
@@ -42,6 +45,7 @@ export class AuthService {
     const now = new Date();
     const lock = await this.lockStateOf(emailKey);
     if (this.lockPolicy.isLocked(lock, now)) {
+      await this.recordSignInFailure(client, null, 'locked');
       throw new DomainError(ErrorCode.SignInLocked, 'Too many failed sign-ins for this address; try again later or ask an administrator to unlock it');
     }
     const [user]: Array<{ id: string; password_hash: string; disabled_at: Date | null; email: string; display_name: string; role: Principal['role']; region: Principal['region']; party_id: string | null }> =
@@ -49,11 +53,13 @@ export class AuthService {
     const passwordOk = await this.hasher.verify(user?.password_hash ?? null, password);
     if (!user || !passwordOk || user.disabled_at) {
       await this.recordFailure(emailKey, now);
+      await this.recordSignInFailure(client, user ?? null, !user ? 'unknown_address' : user.disabled_at ? 'disabled' : 'wrong_password');
       throw new DomainError(ErrorCode.InvalidCredentials, INVALID_CREDENTIALS);
     }
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [emailKey]);
       const issued = await this.sessions.start(manager, user.id, client);
+      await this.audit.record(manager, actorOf(user, client), { action: AuditAction.SignIn, resourceType: ResourceType.Session, resourceId: issued.sessionId, outcome: AuditOutcome.Allowed });
       return {
         ...issued,
         principal: { userId: user.id, sessionId: issued.sessionId, email: user.email, displayName: user.display_name, role: user.role, region: user.region, partyId: user.party_id },
@@ -61,12 +67,22 @@ export class AuthService {
     });
   }
 
-  async signOut(principal: Principal): Promise<void> {
-    await this.sessions.endOne(this.dataSource.manager, principal.sessionId, SessionEndReason.SignedOut);
+  async signOut(principal: Principal, client: ClientInfo): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.sessions.endOne(manager, principal.sessionId, SessionEndReason.SignedOut);
+      await this.audit.record(manager, actorOf({ id: principal.userId, role: principal.role }, client), {
+        action: AuditAction.SignOut, resourceType: ResourceType.Session, resourceId: principal.sessionId, outcome: AuditOutcome.Allowed,
+      });
+    });
+  }
+
+  /** Failed sign-ins are audited on their own: who it matched (if anyone) and why, never the address typed. */
+  private recordSignInFailure(client: ClientInfo, user: { id: string; role: string } | null, rule: string): Promise<void> {
+    return this.audit.recordNow(actorOf(user, client), { action: AuditAction.SignInFailed, resourceType: ResourceType.Session, outcome: AuditOutcome.Denied, rule });
   }
 
   /** Changes the caller's password and ends their other sessions. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     const [row]: Array<{ password_hash: string }> = await this.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [principal.userId]);
     if (!(await this.hasher.verify(row?.password_hash ?? null, currentPassword))) {
       throw new ValidationError([{ field: 'currentPassword', messages: ['currentPassword is not correct'] }]);
@@ -76,6 +92,9 @@ export class AuthService {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [principal.userId, hash]);
       await this.sessions.endAllForUser(manager, principal.userId, SessionEndReason.PasswordChanged, principal.sessionId);
+      await this.audit.record(manager, actorOf({ id: principal.userId, role: principal.role }, client), {
+        action: AuditAction.ChangePassword, resourceType: ResourceType.User, resourceId: principal.userId, outcome: AuditOutcome.Allowed,
+      });
     });
   }
 
@@ -109,4 +128,8 @@ export class AuthService {
       ]);
     });
   }
+}
+
+function actorOf(user: { id: string; role: string } | null, client: ClientInfo): RequestActor {
+  return { userId: user?.id ?? null, role: user?.role ?? 'anonymous', requestId: client.requestId ?? null, clientIp: client.ip, userAgent: client.userAgent };
 }

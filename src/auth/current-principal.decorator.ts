@@ -7,6 +7,6 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   return principal;
 });
 
-export function clientInfoOf(req: AuthenticatedRequest): { ip: string | null; userAgent: string | null } {
-  return { ip: req.ip ?? null, userAgent: (req.headers['user-agent'] as string | undefined) ?? null };
+export function clientInfoOf(req: AuthenticatedRequest): { ip: string | null; userAgent: string | null; requestId: string | null } {
+  return { ip: req.ip ?? null, userAgent: (req.headers['user-agent'] as string | undefined) ?? null, requestId: req.id ? String(req.id) : null };
 }

@@ -9,6 +9,7 @@ import { TokenService } from './token.service';
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  requestId?: string | null;
 }
 
 export interface IssuedSession {

@@ -26,17 +26,17 @@ export class AuthoritiesService {
   async search(s: AuthoritySearch): Promise<AuthorityPageDto> {
     // LIKE metacharacters in the user's text are matched literally.
     const pattern = s.name ? `%${s.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-    const rows: Array<AuthorityDto & { total: string }> = await this.dataSource.query(
-      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM authorities
-        WHERE ($1::text IS NULL OR lower(official_name) LIKE $1 OR lower(short_name) LIKE $1)
+    const where = `($1::text IS NULL OR lower(official_name) LIKE $1 OR lower(short_name) LIKE $1)
           AND ($2::text IS NULL OR region = $2)
           AND ($3::text IS NULL OR type = $3)
-          AND ($4::boolean IS NULL OR is_current = $4)
-        ORDER BY short_name, code
-        LIMIT $5 OFFSET $6`,
-      [pattern, s.region ?? null, s.type ?? null, s.current ?? null, s.limit, s.offset],
+          AND ($4::boolean IS NULL OR is_current = $4)`;
+    const params = [pattern, s.region ?? null, s.type ?? null, s.current ?? null];
+    const rows: Array<AuthorityDto & { total: string }> = await this.dataSource.query(
+      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM authorities WHERE ${where} ORDER BY short_name, code LIMIT $5 OFFSET $6`,
+      [...params, s.limit, s.offset],
     );
-    const total = rows.length > 0 ? Number(rows[0].total) : 0;
+    // Past the last page there is no row to carry the count: count separately.
+    const total = rows.length > 0 ? Number(rows[0].total) : s.offset === 0 ? 0 : Number((await this.dataSource.query(`SELECT count(*) AS total FROM authorities WHERE ${where}`, params))[0].total);
     return { items: rows.map(({ total: _total, ...a }) => a), total, limit: s.limit, offset: s.offset };
   }
 

@@ -29,11 +29,13 @@ const REGIONS = new Set<string>(ALL_REGIONS);
  * house serves English councils only. Throws, naming the line, on a row it cannot read.
  */
 export function parseRegister(csv: string): RegisterRow[] {
-  const records: Array<Record<string, string>> = parse(csv, { columns: true, skip_empty_lines: true, trim: true });
+  // `info` gives each record's line in the file, so that an error names the line even though
+  // the other nations' rows are filtered out first.
+  const records: Array<{ record: Record<string, string>; info: { lines: number } }> = parse(csv, { columns: true, skip_empty_lines: true, trim: true, info: true });
   return records
-    .filter((r) => r['nation'] === 'England')
-    .map((r, index) => {
-      const where = `register row ${index + 2} (${r['local-authority-code']})`;
+    .filter(({ record }) => record['nation'] === 'England')
+    .map(({ record: r, info }) => {
+      const where = `register row ${info.lines} (${r['local-authority-code']})`;
       const type = r['local-authority-type'];
       if (!TYPES.has(type)) throw new Error(`${where}: unknown authority type ${type}`);
       const region = r['region'] || null;

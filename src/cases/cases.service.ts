@@ -157,7 +157,7 @@ export class CasesService {
     return this.transactions.run(actor, async (tx) => {
       const [found]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM concerns WHERE id = $1`, [concernId]);
       if (!found) tx.refuseHiddenItem(ResourceType.Concern, concernId, null, 'concern_not_found');
-      const row = await tx.openCase(found.case_id, CaseAction.Read, { resourceType: ResourceType.Concern });
+      const row = await tx.openCase(found.case_id, CaseAction.Read, { resourceType: ResourceType.Concern, hiddenAs: ResourceType.Concern });
       const withSource = sourceVisibility(actor.principal).allowed;
       const [concern]: ConcernRow[] = await tx.manager.query(
         `${CONCERN_SELECT}${withSource ? SOURCE_COLUMNS : ''} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concernId]);

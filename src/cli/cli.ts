@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { DataSource } from 'typeorm';
 import { Role } from '../access-control/role';
@@ -8,8 +9,12 @@ import { EnvironmentVariables, validateEnvironment } from '../config/environment
 import { dataSourceOptions } from '../database/data-source-options';
 import { pendingMigrations, revertLastMigration, runMigrations } from '../database/migrations';
 import { unreachableDependencies } from './dependencies';
+import { registerAuditCommands } from './audit-commands';
 import { runDemo } from './demo';
 import { generatePassword, upsertUser } from './users';
+
+// The CLI reads the same .env as the service (never in tests, which set their own environment).
+if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
 
 function environment(): EnvironmentVariables {
   return validateEnvironment(process.env);
@@ -105,6 +110,8 @@ program
   .action(async (opts: { start: boolean }) => {
     await runDemo({ start: opts.start });
   });
+
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -2,6 +2,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsEnum,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -11,6 +12,8 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export enum RuntimeEnvironment {
   Development = 'development',
@@ -39,7 +42,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(65535)
   PORT = 3000;
 
-  @IsString()
+  @IsString() @MinLength(1)
   HOST = '127.0.0.1';
 
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
@@ -103,8 +106,23 @@ export class EnvironmentVariables {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 
-  @IsEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL = 'info';
+
+  /**
+   * Ed25519 key that signs audit checkpoints: the 32-byte private seed, base64. Required in
+   * production; keep its public half (`npm run cli -- audit:public-key`) outside the database.
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'AUDIT_SIGNING_KEY must be a base64 32-byte Ed25519 seed' })
+  AUDIT_SIGNING_KEY?: string;
+
+  /** How often the sealer extends the audit Merkle tree. */
+  @Transform(toInt) @IsInt() @Min(200) @Max(3_600_000)
+  AUDIT_SEAL_INTERVAL_MS = 5_000;
+
+  /** Most records sealed in one batch (one checkpoint per batch). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  AUDIT_SEAL_BATCH = 50_000;
 
   /** Set behind a reverse proxy so that client addresses come from X-Forwarded-For. */
   @Transform(toBool) @IsBoolean()
@@ -115,17 +133,24 @@ const DEVELOPMENT_DEFAULTS: Partial<Record<keyof EnvironmentVariables, string>> 
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/clearing_house',
   // Usable only on a developer's machine: production refuses to start without its own.
   JWT_SECRET: 'development-only-secret-not-for-production-use-0000',
+  // A fixed, public development key: checkpoints signed with it prove nothing outside a laptop.
+  AUDIT_SIGNING_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1hdWRpdC1rZXktMDAwMDA=',
 };
 
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
-  const env = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  // An empty value (`PORT=`) means "not set": the default applies.
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
+  const env = plainToInstance(EnvironmentVariables, given, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
 
   if (env.NODE_ENV !== RuntimeEnvironment.Production) {
     env.DATABASE_URL ??= DEVELOPMENT_DEFAULTS.DATABASE_URL;
     env.JWT_SECRET ??= DEVELOPMENT_DEFAULTS.JWT_SECRET;
+    env.AUDIT_SIGNING_KEY ??= DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY;
   } else {
+    if (!env.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: required in production');
+    if (env.AUDIT_SIGNING_KEY === DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: the development key cannot be used in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
     if (!env.JWT_SECRET) problems.push('JWT_SECRET: required in production');
     if (env.JWT_SECRET === DEVELOPMENT_DEFAULTS.JWT_SECRET) problems.push('JWT_SECRET: the development secret cannot be used in production');

@@ -150,7 +150,7 @@ export class ConversationsService {
     const versions: ConversationRow[] = await tx.manager.query(
       `SELECT ${COLUMNS} FROM conversation_records i WHERE i.record_id = $1 ORDER BY i.version DESC`, [recordId]);
     if (versions.length === 0) tx.refuseHiddenItem(ResourceType.Conversation, recordId, null, 'conversation_not_found', auditAction);
-    await tx.openCase(versions[0].case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Conversation, auditAction });
+    await tx.openCase(versions[0].case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Conversation, auditAction, hiddenAs: ResourceType.Conversation });
     // The marking is the original's and never changes, so one decision covers every version.
     const v = versions[0];
     const visible = itemVisibility(tx.actor.principal, { handling: v.handling, partyId: v.party_id, namedUserIds: v.named_user_ids });

@@ -81,7 +81,7 @@ export class MeetingsService {
     return this.transactions.run(actor, async (tx) => {
       const [found]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM pre_intervention_meetings WHERE id = $1`, [meetingId]);
       if (!found) tx.refuseHiddenItem(ResourceType.Meeting, meetingId, null, 'meeting_not_found', AuditAction.Update);
-      const row = await tx.openCase(found.case_id, CaseAction.RecordMeeting, { lock: true, resourceType: ResourceType.Meeting, auditAction: AuditAction.Update });
+      const row = await tx.openCase(found.case_id, CaseAction.RecordMeeting, { lock: true, resourceType: ResourceType.Meeting, auditAction: AuditAction.Update, hiddenAs: ResourceType.Meeting });
       if (dto.outcome === PreInterventionOutcome.Deferred && !dto.deferredUntil) {
         throw new ValidationError([{ field: 'deferredUntil', messages: ['deferredUntil is required when the meeting is deferred'] }]);
       }

@@ -66,11 +66,13 @@ export class NotificationsService {
           LIMIT $3 OFFSET $4`,
         [userId, unreadOnly, limit, offset],
       );
+    // Past the last page (or with nothing to show) there is no row to carry the counts: count separately.
     const [counts] = rows.length > 0 ? rows : await this.dataSource.query(
-      `SELECT 0 AS total, (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread`, [userId]);
+      `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND ($2::boolean IS FALSE OR read_at IS NULL)) AS total,
+              (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread`, [userId, unreadOnly]);
     return {
       items: rows.map((r) => ({ id: r.id, kind: r.kind, title: r.title, body: r.body, createdAt: new Date(r.created_at).toISOString(), readAt: r.read_at ? new Date(r.read_at).toISOString() : null })),
-      total: Number(rows.length > 0 ? rows[0].total : 0),
+      total: Number(counts.total),
       unread: Number(counts.unread),
     };
   }

@@ -134,7 +134,7 @@ export class SupportService {
   private async openSupport(tx: CaseFileTx, supportId: string, action: CaseAction, auditAction: AuditAction): Promise<{ support: SupportRow; caseRow: CaseRow }> {
     const [support]: SupportRow[] = await tx.manager.query(`SELECT ${COLUMNS} FROM improvement_support WHERE id = $1`, [supportId]);
     if (!support) tx.refuseHiddenItem(ResourceType.Support, supportId, null, 'support_not_found', auditAction);
-    const caseRow = await tx.openCase(support.case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Support, auditAction });
+    const caseRow = await tx.openCase(support.case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Support, auditAction, hiddenAs: ResourceType.Support });
     return { support, caseRow };
   }
 

@@ -2,8 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../access-control/decorators';
 import { Permission } from '../access-control/permission';
-import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import { Principal } from '../auth/principal';
+import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { ChangeRoleDto, CreateUserDto, ListUsersQueryDto, ResetPasswordDto, UserDto, UserIdParam, UserPageDto, VersionDto } from './dto';
 import { UsersService } from './users.service';
@@ -21,8 +20,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user with a role (and region or party where the role needs one)' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiConflictResponse({ type: ApiErrorDto })
-  create(@Body() dto: CreateUserDto): Promise<UserDto> {
-    return this.users.create(dto);
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(actor, dto);
   }
 
   @Get()
@@ -43,36 +42,36 @@ export class UsersController {
   @ApiOperation({ summary: "Change a user's role; ends their sessions at once" })
   @ApiOkResponse({ type: UserDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'VERSION_CONFLICT when the version is stale' })
-  changeRole(@Param() p: UserIdParam, @Body() dto: ChangeRoleDto): Promise<UserDto> {
-    return this.users.changeRole(p.id, dto);
+  changeRole(@CurrentActor() actor: Actor, @Param() p: UserIdParam, @Body() dto: ChangeRoleDto): Promise<UserDto> {
+    return this.users.changeRole(actor, p.id, dto);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable a user; ends their sessions at once' })
   @ApiOkResponse({ type: UserDto })
-  disable(@Param() p: UserIdParam, @Body() dto: VersionDto, @CurrentPrincipal() principal: Principal): Promise<UserDto> {
-    return this.users.disable(p.id, dto.version, principal.userId);
+  disable(@CurrentActor() actor: Actor, @Param() p: UserIdParam, @Body() dto: VersionDto): Promise<UserDto> {
+    return this.users.disable(actor, p.id, dto.version);
   }
 
   @Post(':id/enable')
   @HttpCode(200)
   @ApiOkResponse({ type: UserDto })
-  enable(@Param() p: UserIdParam, @Body() dto: VersionDto): Promise<UserDto> {
-    return this.users.enable(p.id, dto.version);
+  enable(@CurrentActor() actor: Actor, @Param() p: UserIdParam, @Body() dto: VersionDto): Promise<UserDto> {
+    return this.users.enable(actor, p.id, dto.version);
   }
 
   @Post(':id/password')
   @HttpCode(204)
   @ApiOperation({ summary: "Set a new password for a user; ends their sessions and lifts a sign-in lock" })
-  async resetPassword(@Param() p: UserIdParam, @Body() dto: ResetPasswordDto): Promise<void> {
-    await this.users.resetPassword(p.id, dto.password);
+  async resetPassword(@CurrentActor() actor: Actor, @Param() p: UserIdParam, @Body() dto: ResetPasswordDto): Promise<void> {
+    await this.users.resetPassword(actor, p.id, dto.password);
   }
 
   @Post(':id/unlock')
   @HttpCode(204)
   @ApiOperation({ summary: 'Lift a sign-in lock-out early' })
-  async unlock(@Param() p: UserIdParam): Promise<void> {
-    await this.users.unlockSignIn(p.id);
+  async unlock(@CurrentActor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
+    await this.users.unlockSignIn(actor, p.id);
   }
 }

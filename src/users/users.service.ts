@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Region, Role, roleNeedsParty, roleNeedsRegion } from '../access-control/role';
+import { AuditAction, AuditOutcome, RequestActor, ResourceType } from '../audit/audit-event';
+import { AuditWriter } from '../audit/audit-writer';
 import { AuthService } from '../auth/auth.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { SessionEndReason } from '../auth/session.entity';
@@ -55,9 +57,15 @@ export class UsersService {
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly notifications: NotificationsService,
+    private readonly audit: AuditWriter,
   ) {}
 
-  async create(input: NewUser): Promise<UserDto> {
+  /** Every change to an account is audited in the transaction that makes it. */
+  private record(manager: EntityManager, actor: RequestActor, action: AuditAction, userId: string, rule: string | null = null): Promise<void> {
+    return this.audit.record(manager, actor, { action, resourceType: ResourceType.User, resourceId: userId, outcome: AuditOutcome.Allowed, rule });
+  }
+
+  async create(actor: RequestActor, input: NewUser): Promise<UserDto> {
     const email = input.email.trim().toLowerCase();
     this.auth.assertPasswordAcceptable('password', input.password, [email.split('@')[0], input.displayName]);
     const hash = await this.hasher.hash(input.password);
@@ -73,6 +81,7 @@ export class UsersService {
         [email, input.displayName, hash, input.role, input.region ?? null, input.partyId ?? null],
       );
       if (!row) throw new ConflictError('A user with this e-mail address already exists');
+      await this.record(manager, actor, AuditAction.CreateUser, row.id, input.role);
       return row;
     });
     await this.notifications.enqueueWelcome(user.id);
@@ -86,7 +95,12 @@ export class UsersService {
         ORDER BY email, id LIMIT $3 OFFSET $4`,
       [filter.role ?? null, filter.includeDisabled ?? false, filter.limit, filter.offset],
     );
-    return { items: rows.map(toDto), total: rows.length > 0 ? Number(rows[0].total) : 0 };
+    // Past the last page there is no row to carry the count: count separately.
+    const total = rows.length > 0 ? Number(rows[0].total) : filter.offset === 0 ? 0 : Number((await this.dataSource.query(
+      `SELECT count(*) AS total FROM users WHERE ($1::text IS NULL OR role = $1) AND ($2::boolean OR disabled_at IS NULL)`,
+      [filter.role ?? null, filter.includeDisabled ?? false],
+    ))[0].total);
+    return { items: rows.map(toDto), total };
   }
 
   async get(id: string): Promise<UserDto> {
@@ -96,30 +110,37 @@ export class UsersService {
   }
 
   /** Re-roles a user and ends their sessions, so the new role applies from their next sign-in. */
-  async changeRole(id: string, change: { role: Role; region?: Region; partyId?: string; version: number }): Promise<UserDto> {
+  async changeRole(actor: RequestActor, id: string, change: { role: Role; region?: Region; partyId?: string; version: number }): Promise<UserDto> {
     return this.dataSource.transaction(async (manager) => {
       await this.assertRoleAttributes(manager, change.role, change.region, change.partyId);
+      const [before]: Array<{ role: Role }> = await manager.query(`SELECT role FROM users WHERE id = $1`, [id]);
       const row = await this.updateVersioned(manager, id, change.version, `role = $3, region = $4, party_id = $5`, [change.role, change.region ?? null, change.partyId ?? null]);
       await this.sessions.endAllForUser(manager, id, SessionEndReason.RoleChanged);
+      await this.record(manager, actor, AuditAction.ChangeRole, id, `${before?.role}->${change.role}`);
       return toDto(row);
     });
   }
 
-  async disable(id: string, version: number, actorId: string): Promise<UserDto> {
-    if (id === actorId) throw new ValidationError([{ field: 'id', messages: ['you cannot disable your own account'] }]);
+  async disable(actor: RequestActor, id: string, version: number): Promise<UserDto> {
+    if (id === actor.userId) throw new ValidationError([{ field: 'id', messages: ['you cannot disable your own account'] }]);
     return this.dataSource.transaction(async (manager) => {
       const row = await this.updateVersioned(manager, id, version, `disabled_at = coalesce(disabled_at, now())`, []);
       await this.sessions.endAllForUser(manager, id, SessionEndReason.UserDisabled);
+      await this.record(manager, actor, AuditAction.DisableUser, id);
       return toDto(row);
     });
   }
 
-  async enable(id: string, version: number): Promise<UserDto> {
-    return this.dataSource.transaction(async (manager) => toDto(await this.updateVersioned(manager, id, version, `disabled_at = NULL`, [])));
+  async enable(actor: RequestActor, id: string, version: number): Promise<UserDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.updateVersioned(manager, id, version, `disabled_at = NULL`, []);
+      await this.record(manager, actor, AuditAction.EnableUser, id);
+      return toDto(row);
+    });
   }
 
   /** Sets a new password (for a user who forgot theirs), ends their sessions and lifts any sign-in lock. */
-  async resetPassword(id: string, password: string): Promise<void> {
+  async resetPassword(actor: RequestActor, id: string, password: string): Promise<void> {
     const user = await this.get(id);
     this.auth.assertPasswordAcceptable('password', password, [user.email.split('@')[0], user.displayName]);
     const hash = await this.hasher.hash(password);
@@ -127,13 +148,17 @@ export class UsersService {
       await manager.query(`UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [id, hash]);
       await manager.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [user.email]);
       await this.sessions.endAllForUser(manager, id, SessionEndReason.PasswordChanged);
+      await this.record(manager, actor, AuditAction.ResetPassword, id);
     });
   }
 
   /** Lifts a sign-in lock-out early: the way back for a legitimate user locked out by someone else's guesses. */
-  async unlockSignIn(id: string): Promise<void> {
+  async unlockSignIn(actor: RequestActor, id: string): Promise<void> {
     const user = await this.get(id);
-    await this.dataSource.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [user.email]);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [user.email]);
+      await this.record(manager, actor, AuditAction.UnlockSignIn, id);
+    });
   }
 
   private async updateVersioned(manager: EntityManager, id: string, version: number, set: string, params: unknown[]): Promise<UserRow> {

@@ -56,11 +56,13 @@ function holds(p: Precondition, facts: CaseFacts, req: MoveRequest): boolean {
 /** Pure: decides one move against the table. The service applies an allowed decision. */
 export function decideMove(facts: CaseFacts, req: MoveRequest): MoveDecision {
   const t = WORKFLOW[req.move];
-  if (!t.from.includes(facts.state)) {
-    return { allowed: false, kind: RefusalKind.NotFromThisState, message: `A case in state ${facts.state} cannot make the move ${req.move}` };
-  }
+  // The role first: a role that may never make this move is refused as such (403) whatever the
+  // case's state, rather than being told the move does not start from here.
   if (!t.roles.includes(req.role)) {
     return { allowed: false, kind: RefusalKind.RoleMayNotMove, message: `The role ${req.role} may not make the move ${req.move}` };
+  }
+  if (!t.from.includes(facts.state)) {
+    return { allowed: false, kind: RefusalKind.NotFromThisState, message: `A case in state ${facts.state} cannot make the move ${req.move}` };
   }
   for (const p of t.preconditions) {
     if (!holds(p, facts, req)) return { allowed: false, kind: RefusalKind.PreconditionMissing, message: PRECONDITION_MESSAGES[p], precondition: p };

@@ -24,7 +24,7 @@ describe('a case from concern to pre-intervention meeting to close', () => {
     expect(logged.body.case.reference).toMatch(/^CH-\d{4}-\d{4}$/);
     const id = logged.body.case.id;
     let version = logged.body.case.version;
-    const move = async (who: { auth: object }, body: object) => request(t.http).post(`/cases/${id}/moves`).set(who.auth).send({ version, ...body });
+    const move = async (who: { auth: Record<string, string> }, body: object) => request(t.http).post(`/cases/${id}/moves`).set(who.auth).send({ version, ...body });
 
     // A second concern on the same authority warns that an open case exists.
     const second = await request(t.http).post('/concerns').set(officer.auth).send({

@@ -80,3 +80,10 @@ export async function signedIn(t: TestApp, role: Role, opts: Parameters<typeof c
   const { accessToken } = await signIn(t.http, user.email);
   return { ...user, token: accessToken, auth: { Authorization: `Bearer ${accessToken}` } };
 }
+
+/** A connection as the owner role (what a database administrator has): for fixtures and tamper tests only. */
+export async function ownerDataSource(): Promise<DataSource> {
+  const ds = new DataSource({ type: 'postgres', url: process.env.DATABASE_MIGRATION_URL, extra: { max: 2 } });
+  await ds.initialize();
+  return ds;
+}

@@ -5,7 +5,8 @@ import { importAuthorities } from '../../src/authorities/authorities-import';
 import { unreachableDependencies } from '../../src/cli/dependencies';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrations } from '../../src/database/migrations';
-import { databaseUrl, SERVER_URL, TEST_ENV_DEFAULTS } from './test-environment';
+import { ensureServiceLogin, withUser } from '../../src/database/service-role';
+import { databaseUrl, SERVER_URL, TEST_ENV_DEFAULTS, TEST_SERVICE_LOGIN } from './test-environment';
 
 /** One fresh database per test run, migrated only through the migrations, with the register loaded. */
 export default async function globalSetup(): Promise<void> {
@@ -26,8 +27,10 @@ export default async function globalSetup(): Promise<void> {
   await importAuthorities(ds);
   await ds.destroy();
 
+  // The service under test connects as a least-privilege role, as in production.
+  await ensureServiceLogin(url, TEST_SERVICE_LOGIN);
   Object.assign(process.env, TEST_ENV_DEFAULTS, {
-    DATABASE_URL: url,
+    DATABASE_URL: withUser(url, TEST_SERVICE_LOGIN),
     DATABASE_MIGRATION_URL: url,
     QUEUE_PREFIX: `chtest_${runId}`,
     CH_TEST_DATABASE: name,

@@ -20,3 +20,6 @@ export function databaseUrl(name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** Login role the service uses in tests: a member of clearing_house_service only. */
+export const TEST_SERVICE_LOGIN = 'clearing_house_test_service';

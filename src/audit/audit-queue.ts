@@ -1,0 +1,5 @@
+export const AUDIT_QUEUE = 'audit';
+
+export enum AuditJob {
+  Seal = 'seal',
+}

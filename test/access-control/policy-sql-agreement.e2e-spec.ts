@@ -1,0 +1,346 @@
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { QueryRunner } from 'typeorm';
+import {
+  CaseAccessFacts,
+  caseScopeSql,
+  caseVisibility,
+  ItemAccessFacts,
+  itemScopeSql,
+  itemVisibility,
+} from '../../src/access-control/case-access-policy';
+import { accessFactsOf, CASE_SELECT, CaseRow } from '../../src/access-control/case-file-transaction';
+import { ItemHandling, TeamRole } from '../../src/access-control/handling';
+import { Region, Role } from '../../src/access-control/role';
+import { Principal } from '../../src/auth/principal';
+import { createTestApp, createUser, partyIdOf, TestApp, TestUser } from '../support/app';
+
+/*
+ * The list queries filter with `caseScopeSql` / `itemScopeSql`; single records are decided by
+ * `caseVisibility` / `itemVisibility`. If the two ever disagree, a list shows what a read refuses
+ * (or hides what it allows). This test writes case files straight into the database and checks,
+ * for every kind of caller, that the SQL returns exactly the rows the pure functions allow.
+ *
+ * Every world is written inside a transaction that is rolled back, so nothing here is seen by
+ * the other end-to-end tests; references are CH-2099-1xxxx, clear of anything real.
+ */
+
+/** The people in every world, by index. */
+const PEOPLE: ReadonlyArray<{ key: string; role: Role; region?: Region; party?: 'labour' | 'conservative' }> = [
+  { key: 'officer1', role: Role.ClearingHouseOfficer },
+  { key: 'officer2', role: Role.ClearingHouseOfficer },
+  { key: 'manager', role: Role.ClearingHouseManager },
+  { key: 'riepNE1', role: Role.RiepFacilitator, region: Region.NorthEast },
+  { key: 'riepNE2', role: Role.RiepFacilitator, region: Region.NorthEast },
+  { key: 'riepLondon', role: Role.RiepFacilitator, region: Region.London },
+  { key: 'peerLabour1', role: Role.LeadPoliticalPeer, party: 'labour' },
+  { key: 'peerLabour2', role: Role.LeadPoliticalPeer, party: 'labour' },
+  { key: 'peerConservative', role: Role.LeadPoliticalPeer, party: 'conservative' },
+  { key: 'auditor', role: Role.Auditor },
+  { key: 'administrator', role: Role.Administrator },
+];
+const person = (key: string) => PEOPLE.findIndex((p) => p.key === key);
+
+/** Authorities by region; null is the register's authorities that have no region. */
+const AUTHORITY_REGIONS: ReadonlyArray<Region | null> = [Region.NorthEast, Region.London, Region.WestMidlands, null];
+const PARTIES = ['labour', 'conservative', 'green'] as const;
+
+type TeamEntry = { who: number; teamRole: TeamRole; membership: 'active' | 'removed' | 'removed_then_active' };
+type ConversationSpec = { handling: ItemHandling; party: number; named: number[]; stranger: boolean };
+type ConcernSpec = { handling: ItemHandling.Normal | ItemHandling.NamedOnly; named: number[]; stranger: boolean };
+interface CaseSpec {
+  authority: number;
+  referred: boolean;
+  team: TeamEntry[];
+  conversations: ConversationSpec[];
+  concerns: ConcernSpec[];
+}
+
+describe('the access policy in SQL agrees with the pure access policy', () => {
+  let t: TestApp;
+  let users: TestUser[];
+  let principals: Array<{ label: string; p: Principal }>;
+  let authorityIds: string[];
+  let partyIds: Record<(typeof PARTIES)[number], string>;
+  let counter = 0;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    partyIds = {
+      labour: await partyIdOf(t.ds, 'Labour'),
+      conservative: await partyIdOf(t.ds, 'Conservative'),
+      green: await partyIdOf(t.ds, 'Green Party'),
+    };
+    users = [];
+    for (const spec of PEOPLE) {
+      users.push(await createUser(t.ds, spec.role, { region: spec.region, partyId: spec.party ? partyIds[spec.party] : undefined }));
+    }
+    authorityIds = [];
+    for (const region of AUTHORITY_REGIONS) {
+      const [row] = await t.ds.query(`SELECT id FROM authorities WHERE region IS NOT DISTINCT FROM $1 ORDER BY code LIMIT 1`, [region]);
+      expect(row).toBeDefined();
+      authorityIds.push(row.id);
+    }
+    const asPrincipal = (u: TestUser, overrides: Partial<Principal> = {}): Principal => ({
+      userId: u.id,
+      sessionId: randomUUID(),
+      email: u.email,
+      displayName: u.email,
+      role: u.role,
+      region: u.region,
+      partyId: u.partyId,
+      ...overrides,
+    });
+    principals = PEOPLE.map((spec, i) => ({ label: spec.key, p: asPrincipal(users[i]) }));
+    // Callers the schema would not produce, to show that the SQL fails closed exactly where the pure rule does.
+    principals.push({ label: 'riepNE1 without a region', p: asPrincipal(users[person('riepNE1')], { region: null }) });
+    principals.push({ label: 'peerLabour1 without a party', p: asPrincipal(users[person('peerLabour1')], { partyId: null }) });
+    principals.push({ label: 'a RIEP facilitator who is no user', p: asPrincipal(users[person('riepNE1')], { userId: randomUUID() }) });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Writes the world, runs `check` against it on the same connection, then rolls it all back. */
+  async function inWorld<T>(specs: CaseSpec[], check: (q: QueryRunner, caseIds: string[]) => Promise<T>): Promise<T> {
+    const q = t.ds.createQueryRunner();
+    await q.connect();
+    await q.startTransaction();
+    try {
+      const managerId = users[person('manager')].id;
+      const officerId = users[person('officer1')].id;
+      const caseIds: string[] = [];
+      for (const spec of specs) {
+        counter += 1;
+        const reference = `CH-2099-${10000 + counter}`;
+        const [row] = await q.query(
+          `INSERT INTO cases (reference, authority_id, state, handling, referred_to_riep_at, opened_by)
+           VALUES ($1, $2, 'triage', 'official', $3, $4) RETURNING id`,
+          [reference, authorityIds[spec.authority], spec.referred ? new Date('2099-01-02T10:00:00Z') : null, managerId],
+        );
+        caseIds.push(row.id);
+        for (const m of spec.team) {
+          const userId = users[m.who].id;
+          if (m.membership !== 'active') {
+            await q.query(
+              `INSERT INTO case_team_members (case_id, user_id, team_role, added_by, removed_by, removed_at) VALUES ($1, $2, $3, $4, $4, now())`,
+              [row.id, userId, m.teamRole, managerId],
+            );
+          }
+          if (m.membership !== 'removed') {
+            await q.query(`INSERT INTO case_team_members (case_id, user_id, team_role, added_by) VALUES ($1, $2, $3, $4)`, [row.id, userId, m.teamRole, managerId]);
+          }
+        }
+        const namedIds = (named: number[], stranger: boolean) => [...named.map((i) => users[i].id), ...(stranger ? [randomUUID()] : [])];
+        for (const c of spec.conversations) {
+          await q.query(
+            `INSERT INTO conversation_records (record_id, version, case_id, kind, held_on, summary, handling, party_id, named_user_ids, recorded_by)
+             VALUES ($1, 1, $2, 'sensitive_conversation', '2099-01-03', 'A conversation', $3, $4, $5::uuid[], $6)`,
+            [
+              randomUUID(),
+              row.id,
+              c.handling,
+              c.handling === ItemHandling.PartyConfidential ? partyIds[PARTIES[c.party]] : null,
+              c.handling === ItemHandling.NamedOnly ? namedIds(c.named, c.stranger) : [],
+              officerId,
+            ],
+          );
+        }
+        for (const c of spec.concerns) {
+          await q.query(
+            `INSERT INTO concerns (case_id, received_on, channel, area, description, handling, named_user_ids, logged_by)
+             VALUES ($1, '2099-01-01', 'sector_intelligence', 'finance', 'A concern', $2, $3::uuid[], $4)`,
+            [row.id, c.handling, c.handling === ItemHandling.NamedOnly ? namedIds(c.named, c.stranger) : [], officerId],
+          );
+        }
+      }
+      return await check(q, caseIds);
+    } finally {
+      await q.rollbackTransaction();
+      await q.release();
+    }
+  }
+
+  interface Agreement {
+    label: string;
+    what: string;
+    sql: string[];
+    pure: string[];
+  }
+
+  /** For every caller: the ids the SQL returns and the ids the pure functions allow, over the same rows. */
+  async function compare(q: QueryRunner, caseIds: string[]): Promise<Agreement[]> {
+    const caseRows: Array<{ id: string; region: Region | null; referred_to_riep_at: Date | null }> = await q.query(
+      `SELECT c.id, a.region, c.referred_to_riep_at FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE c.id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const teamRows: Array<{ case_id: string; user_id: string; team_role: TeamRole; removed_at: Date | null }> = await q.query(
+      `SELECT case_id, user_id, team_role, removed_at FROM case_team_members WHERE case_id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    // The current team is the members not removed: removal keeps the row for the record.
+    const caseFacts = new Map<string, CaseAccessFacts>(
+      caseRows.map((r) => [
+        r.id,
+        {
+          authorityRegion: r.region,
+          referredToRiepAt: r.referred_to_riep_at,
+          team: teamRows.filter((m) => m.case_id === r.id && m.removed_at === null).map((m) => ({ userId: m.user_id, teamRole: m.team_role })),
+        },
+      ]),
+    );
+    // The facts the service itself loads for a single case must decide the same way.
+    const serviceRows: CaseRow[] = await q.query(`${CASE_SELECT} WHERE c.id = ANY($1::uuid[])`, [caseIds]);
+    const serviceFacts = new Map(serviceRows.map((r) => [r.id, accessFactsOf(r)]));
+
+    const itemFacts = async (table: 'conversation_records' | 'concerns'): Promise<Array<{ id: string } & ItemAccessFacts>> => {
+      const rows: Array<{ id: string; handling: ItemHandling; party_id: string | null; named_user_ids: string[] }> = await q.query(
+        `SELECT id, handling, ${table === 'conversation_records' ? 'party_id' : 'NULL::uuid AS party_id'}, named_user_ids FROM ${table} WHERE case_id = ANY($1::uuid[])`,
+        [caseIds],
+      );
+      return rows.map((r) => {
+        expect(Array.isArray(r.named_user_ids)).toBe(true);
+        return { id: r.id, handling: r.handling, partyId: r.party_id, namedUserIds: r.named_user_ids };
+      });
+    };
+    const conversations = await itemFacts('conversation_records');
+    const concerns = await itemFacts('concerns');
+
+    const sorted = (ids: Iterable<string>) => [...ids].sort();
+    const results: Agreement[] = [];
+    for (const { label, p } of principals) {
+      const cs = caseScopeSql(p, 2);
+      const visibleCases: Array<{ id: string }> = await q.query(
+        `SELECT c.id FROM cases c JOIN authorities a ON a.id = c.authority_id
+          WHERE c.id = ANY($1::uuid[]) AND c.reference LIKE 'CH-2099-%' AND ${cs.sql}`,
+        [caseIds, ...cs.params],
+      );
+      const pureCases = caseIds.filter((id) => caseVisibility(p, caseFacts.get(id)!).allowed);
+      results.push({ label, what: 'cases', sql: sorted(visibleCases.map((r) => r.id)), pure: sorted(pureCases) });
+      results.push({
+        label,
+        what: 'cases (service facts)',
+        sql: sorted(visibleCases.map((r) => r.id)),
+        pure: sorted(caseIds.filter((id) => caseVisibility(p, serviceFacts.get(id)!).allowed)),
+      });
+
+      for (const [table, items, partyMarking] of [
+        ['conversation_records', conversations, true],
+        ['concerns', concerns, false],
+      ] as const) {
+        const is = itemScopeSql(p, 2, { partyMarking });
+        const visibleItems: Array<{ id: string }> = await q.query(`SELECT i.id FROM ${table} i WHERE i.case_id = ANY($1::uuid[]) AND ${is.sql}`, [
+          caseIds,
+          ...is.params,
+        ]);
+        results.push({
+          label,
+          what: table,
+          sql: sorted(visibleItems.map((r) => r.id)),
+          pure: sorted(items.filter((i) => itemVisibility(p, i).allowed).map((i) => i.id)),
+        });
+      }
+    }
+    return results;
+  }
+
+  const expectAgreement = (results: Agreement[]) => {
+    for (const r of results) expect({ caller: r.label, what: r.what, ids: r.sql }).toEqual({ caller: r.label, what: r.what, ids: r.pure });
+  };
+
+  it('agrees on every combination of region, referral and team membership, and every item marking', async () => {
+    const teams: TeamEntry[][] = [
+      [],
+      [{ who: person('riepNE1'), teamRole: TeamRole.RiepFacilitator, membership: 'active' }],
+      [{ who: person('riepNE1'), teamRole: TeamRole.RiepFacilitator, membership: 'removed' }],
+      [{ who: person('riepNE1'), teamRole: TeamRole.RiepFacilitator, membership: 'removed_then_active' }],
+      [{ who: person('peerLabour1'), teamRole: TeamRole.LeadPoliticalPeer, membership: 'active' }],
+      [{ who: person('peerLabour1'), teamRole: TeamRole.LeadPoliticalPeer, membership: 'removed' }],
+      [
+        { who: person('officer1'), teamRole: TeamRole.CaseLead, membership: 'active' },
+        { who: person('riepLondon'), teamRole: TeamRole.RiepFacilitator, membership: 'active' },
+        { who: person('auditor'), teamRole: TeamRole.CaseOfficer, membership: 'active' },
+      ],
+    ];
+    const specs: CaseSpec[] = [];
+    for (let authority = 0; authority < AUTHORITY_REGIONS.length; authority++) {
+      for (const referred of [false, true]) {
+        for (const team of teams) specs.push({ authority, referred, team, conversations: [], concerns: [] });
+      }
+    }
+    specs[0].conversations = [
+      { handling: ItemHandling.Normal, party: 0, named: [], stranger: false },
+      { handling: ItemHandling.NamedOnly, party: 0, named: [person('officer1')], stranger: false },
+      { handling: ItemHandling.NamedOnly, party: 0, named: [person('riepNE1'), person('peerLabour1')], stranger: false },
+      { handling: ItemHandling.NamedOnly, party: 0, named: [], stranger: true },
+      ...PARTIES.map((_, party) => ({ handling: ItemHandling.PartyConfidential, party, named: [], stranger: false })),
+    ];
+    specs[0].concerns = [
+      { handling: ItemHandling.Normal, named: [], stranger: false },
+      { handling: ItemHandling.NamedOnly, named: [person('officer1')], stranger: false },
+      { handling: ItemHandling.NamedOnly, named: [person('riepNE2'), person('peerConservative')], stranger: false },
+      { handling: ItemHandling.NamedOnly, named: [], stranger: true },
+    ];
+
+    const results = await inWorld(specs, compare);
+    expectAgreement(results);
+
+    // The world is not degenerate: it separates who sees what.
+    const seen = (label: string, what: string) => results.find((r) => r.label === label && r.what === what)!.pure.length;
+    expect(seen('officer1', 'cases')).toBe(specs.length);
+    expect(seen('auditor', 'cases')).toBe(0);
+    // North East referred cases (7) plus the unreferred ones riepNE1 is currently on (2).
+    expect(seen('riepNE1', 'cases')).toBe(9);
+    expect(seen('riepNE2', 'cases')).toBe(7);
+    expect(seen('riepLondon', 'cases')).toBe(8);
+    // peerLabour1 is currently on one team per authority and referral: 4 x 2.
+    expect(seen('peerLabour1', 'cases')).toBe(8);
+    expect(seen('peerLabour2', 'cases')).toBe(0);
+    expect(seen('manager', 'conversation_records')).toBe(7);
+    expect(seen('officer1', 'conversation_records')).toBe(2);
+    expect(seen('officer2', 'conversation_records')).toBe(1);
+    expect(seen('peerLabour1', 'conversation_records')).toBe(3);
+    expect(seen('peerConservative', 'conversation_records')).toBe(2);
+    expect(seen('riepNE1', 'conversation_records')).toBe(2);
+    expect(seen('peerConservative', 'concerns')).toBe(2);
+    expect(seen('officer2', 'concerns')).toBe(1);
+    expect(seen('manager', 'concerns')).toBe(4);
+  });
+
+  it('agrees on random case files for every kind of caller', async () => {
+    const who = fc.integer({ min: 0, max: PEOPLE.length - 1 });
+    const named = fc.uniqueArray(who, { maxLength: 3 });
+    const teamArb = fc.uniqueArray(
+      fc.record({
+        who,
+        teamRole: fc.constantFrom(...Object.values(TeamRole)),
+        membership: fc.constantFrom<TeamEntry['membership']>('active', 'removed', 'removed_then_active'),
+      }),
+      { selector: (m) => m.who, maxLength: 4 },
+    );
+    // A named-only item always names someone (the schema insists).
+    const namedOnly = <T extends { handling: ItemHandling; named: number[]; stranger: boolean }>(i: T): T =>
+      i.handling === ItemHandling.NamedOnly && i.named.length === 0 && !i.stranger ? { ...i, stranger: true } : i;
+    const conversationArb: fc.Arbitrary<ConversationSpec> = fc
+      .record({ handling: fc.constantFrom(...Object.values(ItemHandling)), party: fc.integer({ min: 0, max: PARTIES.length - 1 }), named, stranger: fc.boolean() })
+      .map(namedOnly);
+    const concernArb: fc.Arbitrary<ConcernSpec> = fc
+      .record({ handling: fc.constantFrom(ItemHandling.Normal as const, ItemHandling.NamedOnly as const), named, stranger: fc.boolean() })
+      .map(namedOnly);
+    const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
+      authority: fc.integer({ min: 0, max: AUTHORITY_REGIONS.length - 1 }),
+      referred: fc.boolean(),
+      team: teamArb,
+      conversations: fc.array(conversationArb, { maxLength: 4 }),
+      concerns: fc.array(concernArb, { maxLength: 3 }),
+    });
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(caseArb, { minLength: 1, maxLength: 6 }), async (specs) => {
+        expectAgreement(await inWorld(specs, compare));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
