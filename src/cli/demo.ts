@@ -4,11 +4,13 @@ import { importAuthorities } from '../authorities/authorities-import';
 import { RuntimeEnvironment, validateEnvironment } from '../config/environment';
 import { dataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrations';
+import { ensureServiceLogin, withUser } from '../database/service-role';
 import { seedDemoCases } from './demo-cases';
 import { ensureDatabaseExists, unreachableDependencies } from './dependencies';
 import { generatePassword, upsertUser } from './users';
 
 export const DEMO_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/clearing_house_demo';
+const DEMO_SERVICE_LOGIN = 'clearing_house_demo_service';
 
 const DEMO_PARTIES = [
   { name: 'Conservative', abbreviation: 'Con' },
@@ -45,15 +47,22 @@ export const DEMO_USERS: DemoUser[] = [
 export async function runDemo({ start }: { start: boolean }): Promise<void> {
   process.env.NODE_ENV ??= RuntimeEnvironment.Development;
   if (process.env.NODE_ENV === RuntimeEnvironment.Production) throw new Error('The demo refuses to run with NODE_ENV=production.');
+  const ownDatabase = !process.env.DATABASE_URL;
+  process.env.DATABASE_MIGRATION_URL ??= process.env.DATABASE_URL ?? DEMO_DATABASE_URL;
   process.env.DATABASE_URL ??= DEMO_DATABASE_URL;
   const env = validateEnvironment(process.env);
 
-  const problems = await unreachableDependencies(env.DATABASE_URL!, env.REDIS_URL);
+  const problems = await unreachableDependencies(env.DATABASE_MIGRATION_URL!, env.REDIS_URL);
   if (problems.length > 0) throw new Error(`The demo needs PostgreSQL and Redis.\n- ${problems.join('\n- ')}`);
 
   if (await ensureDatabaseExists(env.DATABASE_MIGRATION_URL!)) console.log(`Created database ${new URL(env.DATABASE_MIGRATION_URL!).pathname.slice(1)}.`);
   const applied = await runMigrations(env.DATABASE_MIGRATION_URL!);
   if (applied.length) console.log(`Applied ${applied.length} migration(s).`);
+  if (ownDatabase) {
+    // The service runs as a least-privilege role, as it would in production.
+    await ensureServiceLogin(env.DATABASE_MIGRATION_URL!, DEMO_SERVICE_LOGIN);
+    process.env.DATABASE_URL = withUser(env.DATABASE_MIGRATION_URL!, DEMO_SERVICE_LOGIN);
+  }
 
   const ds = new DataSource(dataSourceOptions({ url: env.DATABASE_MIGRATION_URL!, poolSize: 2, applicationName: 'clearing-house-demo' }));
   await ds.initialize();
