@@ -12,6 +12,7 @@ import { AuthoritiesModule } from './authorities/authorities.module';
 import { CasesModule } from './cases/cases.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { MeetingsModule } from './meetings/meetings.module';
+import { StatisticsModule } from './statistics/statistics.module';
 import { SupportModule } from './support/support.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { loggerParams } from './common/logging';
@@ -56,6 +57,7 @@ import { UsersModule } from './users/users.module';
     ConversationsModule,
     MeetingsModule,
     SupportModule,
+    StatisticsModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

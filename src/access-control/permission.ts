@@ -20,6 +20,8 @@ export enum Permission {
   ConcernsLog = 'concerns:log',
   /** Search, export and verify the audit trail (never case content). */
   AuditRead = 'audit:read',
+  /** Aggregate figures for the Board, with small numbers suppressed. */
+  StatisticsRead = 'statistics:read',
 }
 
 const CASE_FILE: Permission[] = [Permission.CaseFileRead, Permission.CaseFileWrite];
@@ -27,7 +29,7 @@ const EVERYONE: Permission[] = [Permission.AuthoritiesRead, Permission.InboxRead
 
 export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
   [Role.ClearingHouseOfficer]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog]),
-  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog]),
+  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.StatisticsRead]),
   [Role.RiepFacilitator]: new Set([...EVERYONE, ...CASE_FILE]),
   [Role.LeadPoliticalPeer]: new Set([...EVERYONE, ...CASE_FILE]),
   // Auditors and administrators read no case content at all.

@@ -37,6 +37,7 @@ export enum ResourceType {
   Session = 'session',
   User = 'user',
   AuditTrail = 'audit_trail',
+  Statistics = 'statistics',
 }
 
 export enum AuditOutcome {

@@ -124,6 +124,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
   AUDIT_SEAL_BATCH = 50_000;
 
+  /** Board statistics: any count below this is shown as "<N" (and secondary suppression applies). */
+  @Transform(toInt) @IsInt() @Min(2) @Max(100)
+  STATS_SUPPRESSION_THRESHOLD = 5;
+
   /** Set behind a reverse proxy so that client addresses come from X-Forwarded-For. */
   @Transform(toBool) @IsBoolean()
   TRUST_PROXY = false;
