@@ -12,6 +12,7 @@ import { AuthoritiesModule } from './authorities/authorities.module';
 import { CasesModule } from './cases/cases.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { MeetingsModule } from './meetings/meetings.module';
+import { EarlyWarningModule } from './early-warning/early-warning.module';
 import { StatisticsModule } from './statistics/statistics.module';
 import { SupportModule } from './support/support.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
@@ -58,6 +59,7 @@ import { UsersModule } from './users/users.module';
     MeetingsModule,
     SupportModule,
     StatisticsModule,
+    EarlyWarningModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

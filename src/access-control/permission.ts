@@ -22,14 +22,16 @@ export enum Permission {
   AuditRead = 'audit:read',
   /** Aggregate figures for the Board, with small numbers suppressed. */
   StatisticsRead = 'statistics:read',
+  /** The early-warning register of signals and commitments per authority (clearing-house staff). */
+  EarlyWarning = 'early-warning',
 }
 
 const CASE_FILE: Permission[] = [Permission.CaseFileRead, Permission.CaseFileWrite];
 const EVERYONE: Permission[] = [Permission.AuthoritiesRead, Permission.InboxRead, Permission.OwnSessionsManage, Permission.PartiesRead];
 
 export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
-  [Role.ClearingHouseOfficer]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog]),
-  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.StatisticsRead]),
+  [Role.ClearingHouseOfficer]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.EarlyWarning]),
+  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.StatisticsRead, Permission.EarlyWarning]),
   [Role.RiepFacilitator]: new Set([...EVERYONE, ...CASE_FILE]),
   [Role.LeadPoliticalPeer]: new Set([...EVERYONE, ...CASE_FILE]),
   // Auditors and administrators read no case content at all.

@@ -38,6 +38,7 @@ export enum ResourceType {
   User = 'user',
   AuditTrail = 'audit_trail',
   Statistics = 'statistics',
+  EarlyWarning = 'early_warning',
 }
 
 export enum AuditOutcome {

@@ -124,6 +124,22 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
   AUDIT_SEAL_BATCH = 50_000;
 
+  /** Early warning: signals older than this many months do not count. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(120)
+  EW_SIGNAL_WINDOW_MONTHS = 12;
+
+  /** Early warning: flag an authority with at least this many different kinds of recent signal. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(6)
+  EW_MIN_DISTINCT_SIGNALS = 2;
+
+  /** Early warning: the annual self-evaluation is overdue after this many months. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(60)
+  EW_SELF_EVALUATION_OVERDUE_MONTHS = 12;
+
+  /** Early warning: a peer challenge (every three to four years) is overdue after this many years. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  EW_PEER_CHALLENGE_OVERDUE_YEARS = 4;
+
   /** Board statistics: any count below this is shown as "<N" (and secondary suppression applies). */
   @Transform(toInt) @IsInt() @Min(2) @Max(100)
   STATS_SUPPRESSION_THRESHOLD = 5;
