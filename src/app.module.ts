@@ -9,10 +9,12 @@ import { AuthModule } from './auth/auth.module';
 import { isSignInRoute } from './auth/sign-in-throttle';
 import { AuditModule } from './audit/audit.module';
 import { AuthoritiesModule } from './authorities/authorities.module';
+import { BreakGlassModule } from './break-glass/break-glass.module';
 import { CasesModule } from './cases/cases.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { MeetingsModule } from './meetings/meetings.module';
 import { EarlyWarningModule } from './early-warning/early-warning.module';
+import { RetentionModule } from './retention/retention.module';
 import { StatisticsModule } from './statistics/statistics.module';
 import { SupportModule } from './support/support.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
@@ -22,6 +24,7 @@ import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OperationsModule } from './operations/operations.module';
 import { PartiesModule } from './parties/parties.module';
 import { UsersModule } from './users/users.module';
 
@@ -52,14 +55,17 @@ import { UsersModule } from './users/users.module';
     PartiesModule,
     AuthoritiesModule,
     NotificationsModule,
+    OperationsModule,
     HealthModule,
     AuditModule,
     CasesModule,
+    BreakGlassModule,
     ConversationsModule,
     MeetingsModule,
     SupportModule,
     StatisticsModule,
     EarlyWarningModule,
+    RetentionModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

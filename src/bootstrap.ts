@@ -6,8 +6,13 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ApiErrorDto } from './common/api-error.dto';
 import { requestIdOf, toApiError } from './common/api-exception.filter';
+import { bodySafety } from './common/body-safety';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { AuditWriter } from './audit/audit-writer';
+import { SessionsService } from './auth/sessions.service';
+import { QueueRegistry } from './operations/queue-registry';
+import { QUEUE_BOARD_PATH, queueBoard } from './operations/queue-board';
 
 export const API_DOCS_PATH = 'api/docs';
 
@@ -29,12 +34,16 @@ export function configureApp(app: NestExpressApplication): void {
   });
   app.use(express.json({ limit: config.get('BODY_LIMIT') }));
   app.use(express.urlencoded({ extended: false, limit: config.get('BODY_LIMIT') }));
-  // Body-parser errors (too large, malformed) happen before Nest; give them the same shape.
+  // Nesting depth, prototype keys and unstorable strings, before anything maps the body.
+  app.use(bodySafety);
+  // Body-parser and body-safety errors (too large, malformed, too deep) happen before Nest; give them the same shape.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();
     const body = toApiError(err, requestIdOf(req));
     res.status(body.statusCode).json(body);
   });
+  // The queue board is plain Express, outside Nest's guards: it brings its own (administrators only).
+  app.use(QUEUE_BOARD_PATH, ...queueBoard({ sessions: app.get(SessionsService), audit: app.get(AuditWriter), registry: app.get(QueueRegistry) }));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   setUpApiDocs(app);

@@ -6,6 +6,8 @@ import {
   CaseAction,
   caseActionDecision,
   caseVisibility,
+  hasActiveGrant,
+  isGrantActive,
   ItemAccessFacts,
   itemVisibility,
   mayMarkPartyConfidential,
@@ -149,6 +151,121 @@ describe('caseVisibility', () => {
   });
 });
 
+describe('a case restricted to its team', () => {
+  const referredAt = new Date('2026-03-01T09:00:00Z');
+  const now = new Date('2026-04-01T12:00:00Z');
+  const minutes = (n: number) => new Date(now.getTime() + n * 60_000);
+  const setter = manager();
+  const restricted = (facts: Partial<CaseAccessFacts> = {}) =>
+    kase({ referredToRiepAt: referredAt, restrictedToTeam: true, restrictedBy: setter.userId, ...facts });
+
+  it('is hidden from officers and other managers not on its team', () => {
+    expect(caseVisibility(officer(), restricted(), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+    expect(caseVisibility(manager(), restricted(), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+  });
+
+  it('is seen by the manager who restricted it', () => {
+    expect(caseVisibility(setter, restricted(), now)).toEqual(allow(AccessRule.RestrictedByYou));
+  });
+
+  it('is seen by its current team members of every role that sees cases', () => {
+    for (const p of [officer(), manager(), riep(), peer()]) {
+      expect(caseVisibility(p, restricted({ team: [member(p, TeamRole.CaseOfficer)] }), now)).toEqual(allow(AccessRule.RestrictedOnTeam));
+    }
+  });
+
+  it('is hidden from a RIEP facilitator of its region who would see it once referred, unless on its team', () => {
+    expect(caseVisibility(riep(), kase({ referredToRiepAt: referredAt }), now).allowed).toBe(true);
+    expect(caseVisibility(riep(), restricted(), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+  });
+
+  it('never opens what the register rule refuses: another region, auditors and administrators stay refused', () => {
+    const p = riep(Region.London);
+    expect(caseVisibility(p, restricted({ team: [member(p, TeamRole.RiepFacilitator)] }), now)).toEqual(deny(AccessRule.RiepOtherRegion));
+    expect(caseVisibility(auditor(), restricted(), now)).toEqual(deny(AccessRule.NoCaseContentForRole));
+    expect(caseVisibility(administrator(), restricted(), now)).toEqual(deny(AccessRule.NoCaseContentForRole));
+  });
+
+  it('changes nothing while not restricted, whoever the restrictedBy field names', () => {
+    expect(caseVisibility(officer(), kase({ restrictedToTeam: false, restrictedBy: null }), now)).toEqual(allow(AccessRule.StaffSeeRegister));
+  });
+
+  describe('break-glass', () => {
+    it('lets a manager with an unexpired grant read it', () => {
+      const m = manager();
+      const c = restricted({ breakGlassGrants: [{ userId: m.userId, expiresAt: minutes(30) }] });
+      expect(caseVisibility(m, c, now)).toEqual(allow(AccessRule.BreakGlass));
+      expect(caseActionDecision(m, CaseAction.Read, c, now).action).toEqual(allow(AccessRule.ActionAllowed));
+    });
+
+    it('ends when the grant expires (the expiry itself is outside the grant)', () => {
+      const m = manager();
+      const grantUntil = (expiresAt: Date | string) => restricted({ breakGlassGrants: [{ userId: m.userId, expiresAt }] });
+      expect(caseVisibility(m, grantUntil(minutes(0.001)), now).allowed).toBe(true);
+      expect(caseVisibility(m, grantUntil(now), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+      expect(caseVisibility(m, grantUntil(minutes(-1)), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+      expect(caseVisibility(m, grantUntil(minutes(-1).toISOString()), now)).toEqual(deny(AccessRule.RestrictedToTeam));
+    });
+
+    it("counts only the caller's own grant", () => {
+      const m = manager();
+      const other = manager();
+      expect(caseVisibility(m, restricted({ breakGlassGrants: [{ userId: other.userId, expiresAt: minutes(30) }] }), now)).toEqual(
+        deny(AccessRule.RestrictedToTeam),
+      );
+    });
+
+    it('is for managers only: a grant does nothing for an officer', () => {
+      const o = officer();
+      expect(caseVisibility(o, restricted({ breakGlassGrants: [{ userId: o.userId, expiresAt: minutes(30) }] }), now)).toEqual(
+        deny(AccessRule.RestrictedToTeam),
+      );
+    });
+
+    it('reads only: every other action is forbidden (403, not hidden)', () => {
+      const m = manager();
+      const c = restricted({ breakGlassGrants: [{ userId: m.userId, expiresAt: minutes(30) }] });
+      for (const action of Object.values(CaseAction).filter((a) => a !== CaseAction.Read)) {
+        const d = caseActionDecision(m, action, c, now);
+        expect(d.visible).toEqual(allow(AccessRule.BreakGlass));
+        expect(d.action).toEqual(deny(AccessRule.BreakGlassReadOnly));
+      }
+    });
+
+    it('never shows the source, although managers normally see it', () => {
+      const m = manager();
+      expect(sourceVisibility(m, allow(AccessRule.BreakGlass))).toEqual(deny(AccessRule.SourceNotUnderBreakGlass));
+      expect(sourceVisibility(m, allow(AccessRule.RestrictedByYou))).toEqual(allow(AccessRule.StaffSeeRegister));
+      expect(sourceVisibility(m, allow(AccessRule.StaffSeeRegister))).toEqual(allow(AccessRule.StaffSeeRegister));
+    });
+  });
+});
+
+describe('break-glass grant expiry', () => {
+  const now = new Date('2026-04-01T12:00:00Z');
+  it('is active strictly before its expiry', () => {
+    expect(isGrantActive({ userId: 'u', expiresAt: new Date(now.getTime() + 1) }, now)).toBe(true);
+    expect(isGrantActive({ userId: 'u', expiresAt: now }, now)).toBe(false);
+    expect(isGrantActive({ userId: 'u', expiresAt: '2026-04-01T11:59:59.999Z' }, now)).toBe(false);
+    expect(isGrantActive({ userId: 'u', expiresAt: '2026-04-01T13:00:00Z' }, now)).toBe(true);
+  });
+
+  it('finds the caller\'s active grant among others', () => {
+    const facts = kase({
+      breakGlassGrants: [
+        { userId: 'a', expiresAt: '2026-04-01T11:00:00Z' },
+        { userId: 'b', expiresAt: '2026-04-01T13:00:00Z' },
+        { userId: 'a', expiresAt: '2026-04-01T12:30:00Z' },
+      ],
+    });
+    expect(hasActiveGrant({ userId: 'a' }, facts, now)).toBe(true);
+    expect(hasActiveGrant({ userId: 'b' }, facts, now)).toBe(true);
+    expect(hasActiveGrant({ userId: 'c' }, facts, now)).toBe(false);
+    expect(hasActiveGrant({ userId: 'a' }, facts, new Date('2026-04-01T12:30:00Z'))).toBe(false);
+    expect(hasActiveGrant({ userId: 'a' }, kase(), now)).toBe(false);
+  });
+});
+
 describe('itemVisibility', () => {
   const item = (facts: Partial<ItemAccessFacts>): ItemAccessFacts => ({ handling: ItemHandling.Normal, partyId: null, namedUserIds: [], ...facts });
 
@@ -241,6 +358,7 @@ describe('caseActionDecision', () => {
     [CaseAction.RecordMeeting]: [O, M],
     [CaseAction.ManageSupport]: [O, M, R],
     [CaseAction.AddProgressNote]: [O, M, R, P],
+    [CaseAction.Restrict]: [M],
   };
 
   /** A case everyone who can see cases can see: referred, in the RIEP's region, with the caller on the team. */

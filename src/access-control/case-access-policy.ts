@@ -29,6 +29,16 @@ export enum AccessRule {
   ActionRoleMayNot = 'action_role_may_not',
   ActionAllowed = 'action_allowed',
   WorkflowRefused = 'workflow_refused',
+  /** A case restricted to its team: seen by a current team member, */
+  RestrictedOnTeam = 'restricted_on_team',
+  /** by the manager who restricted it, */
+  RestrictedByYou = 'restricted_by_you',
+  /** and by a manager under an unexpired break-glass grant (read only, never the source). */
+  BreakGlass = 'break_glass',
+  /** Anyone else: hidden, exactly as a case that does not exist. */
+  RestrictedToTeam = 'restricted_to_team',
+  BreakGlassReadOnly = 'break_glass_read_only',
+  SourceNotUnderBreakGlass = 'source_not_under_break_glass',
 }
 
 export interface AccessDecision {
@@ -36,11 +46,22 @@ export interface AccessDecision {
   rule: AccessRule;
 }
 
+/** A manager's time-limited read access to a restricted case (break-glass). */
+export interface BreakGlassGrantFacts {
+  userId: string;
+  expiresAt: Date | string;
+}
+
 /** The facts of a case that decide who may see it. */
 export interface CaseAccessFacts {
   authorityRegion: Region | null;
   referredToRiepAt: Date | string | null;
   team: ReadonlyArray<{ userId: string; teamRole: TeamRole }>;
+  /** Restricted to its team: only its current members and the manager who restricted it see it. */
+  restrictedToTeam?: boolean;
+  restrictedBy?: string | null;
+  /** Break-glass grants on the case (only the caller's own count, and only until they expire). */
+  breakGlassGrants?: ReadonlyArray<BreakGlassGrantFacts>;
 }
 
 /** The facts of an item (concern, conversation record) that decide who may see it. */
@@ -60,6 +81,8 @@ export enum CaseAction {
   RecordMeeting = 'record_meeting',
   ManageSupport = 'manage_support',
   AddProgressNote = 'add_progress_note',
+  /** Restrict the case to its team, or lift the restriction. */
+  Restrict = 'restrict',
 }
 
 const allow = (rule: AccessRule): AccessDecision => ({ allowed: true, rule });
@@ -72,7 +95,33 @@ function onTeam(p: Principal, c: CaseAccessFacts): boolean {
   return c.team.some((m) => m.userId === p.userId);
 }
 
-export function caseVisibility(p: Principal, c: CaseAccessFacts): AccessDecision {
+/** A grant gives access from when it is made until (not including) its expiry. */
+export function isGrantActive(grant: BreakGlassGrantFacts, now: Date): boolean {
+  return new Date(grant.expiresAt).getTime() > now.getTime();
+}
+
+/** Whether the caller holds an unexpired break-glass grant on the case. */
+export function hasActiveGrant(p: Pick<Principal, 'userId'>, c: CaseAccessFacts, now: Date): boolean {
+  return (c.breakGlassGrants ?? []).some((g) => g.userId === p.userId && isGrantActive(g, now));
+}
+
+/**
+ * Who may see a case. The register rule by role first; then, for a case restricted to its
+ * team, only its current members, the manager who restricted it, and a manager holding an
+ * unexpired break-glass grant on it.
+ */
+export function caseVisibility(p: Principal, c: CaseAccessFacts, now: Date = new Date()): AccessDecision {
+  const register = registerVisibility(p, c);
+  if (!c.restrictedToTeam || !register.allowed) return register;
+  if (onTeam(p, c)) return allow(AccessRule.RestrictedOnTeam);
+  if (p.role === Role.ClearingHouseManager) {
+    if (c.restrictedBy === p.userId) return allow(AccessRule.RestrictedByYou);
+    if (hasActiveGrant(p, c, now)) return allow(AccessRule.BreakGlass);
+  }
+  return deny(AccessRule.RestrictedToTeam);
+}
+
+function registerVisibility(p: Principal, c: CaseAccessFacts): AccessDecision {
   switch (p.role) {
     case Role.ClearingHouseOfficer:
     case Role.ClearingHouseManager:
@@ -105,8 +154,12 @@ export function itemVisibility(p: Principal, item: ItemAccessFacts): AccessDecis
   }
 }
 
-/** The source's identity: clearing-house staff only; everyone else gets the concern without it. */
-export function sourceVisibility(p: Principal): AccessDecision {
+/**
+ * The source's identity: clearing-house staff only; everyone else gets the concern without it.
+ * Never under break-glass: `caseAccess` is the decision that let the caller see the case.
+ */
+export function sourceVisibility(p: Principal, caseAccess?: AccessDecision): AccessDecision {
+  if (caseAccess?.rule === AccessRule.BreakGlass) return deny(AccessRule.SourceNotUnderBreakGlass);
   return isStaff(p) ? allow(AccessRule.StaffSeeRegister) : deny(AccessRule.SourceStaffOnly);
 }
 
@@ -119,16 +172,20 @@ const ACTION_ROLES: Record<CaseAction, readonly Role[]> = {
   [CaseAction.RecordMeeting]: [Role.ClearingHouseOfficer, Role.ClearingHouseManager],
   [CaseAction.ManageSupport]: [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator],
   [CaseAction.AddProgressNote]: [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer],
+  [CaseAction.Restrict]: [Role.ClearingHouseManager],
 };
 
 /**
  * May the caller do this on the case? First they must be able to see it (otherwise the
- * answer is "not found"), then their role must be one that does this.
+ * answer is "not found"), then their role must be one that does this. Break-glass access
+ * reads only.
  */
-export function caseActionDecision(p: Principal, action: CaseAction, c: CaseAccessFacts): { visible: AccessDecision; action: AccessDecision } {
-  const visible = caseVisibility(p, c);
+export function caseActionDecision(p: Principal, action: CaseAction, c: CaseAccessFacts, now: Date = new Date()): { visible: AccessDecision; action: AccessDecision } {
+  const visible = caseVisibility(p, c, now);
   if (!visible.allowed) return { visible, action: visible };
-  return { visible, action: ACTION_ROLES[action].includes(p.role) ? allow(AccessRule.ActionAllowed) : deny(AccessRule.ActionRoleMayNot) };
+  if (!ACTION_ROLES[action].includes(p.role)) return { visible, action: deny(AccessRule.ActionRoleMayNot) };
+  if (visible.rule === AccessRule.BreakGlass && action !== CaseAction.Read) return { visible, action: deny(AccessRule.BreakGlassReadOnly) };
+  return { visible, action: allow(AccessRule.ActionAllowed) };
 }
 
 /** Which markings a caller may put on a conversation record they write. */
@@ -141,13 +198,36 @@ export interface SqlFragment {
   params: unknown[];
 }
 
+const teamMemberSql = (n: number) =>
+  `EXISTS (SELECT 1 FROM case_team_members tm WHERE tm.case_id = c.id AND tm.user_id = $${n}::uuid AND tm.removed_at IS NULL)`;
+
 /**
  * `caseVisibility` as a WHERE fragment over a `cases` row aliased `c` joined to its authority
  * aliased `a`. `next` is the next free parameter number.
  */
 export function caseScopeSql(p: Principal, next: number): SqlFragment {
-  const teamMember = (n: number) =>
-    `EXISTS (SELECT 1 FROM case_team_members tm WHERE tm.case_id = c.id AND tm.user_id = $${n} AND tm.removed_at IS NULL)`;
+  const register = registerScopeSql(p, next);
+  if (register.sql === 'FALSE') return register;
+  const me = next + register.params.length;
+  const manager = p.role === Role.ClearingHouseManager;
+  const restricted = manager
+    ? `(NOT c.restricted_to_team OR ${teamMemberSql(me)} OR c.restricted_by = $${me}::uuid
+        OR EXISTS (SELECT 1 FROM break_glass_grants g WHERE g.case_id = c.id AND g.user_id = $${me}::uuid AND g.expires_at > now()))`
+    : `(NOT c.restricted_to_team OR ${teamMemberSql(me)})`;
+  return { sql: register.sql === 'TRUE' ? restricted : `(${register.sql} AND ${restricted})`, params: [...register.params, p.userId] };
+}
+
+/**
+ * Rows of the caller's list that they see only through a break-glass grant (each such row is
+ * audited as a break-glass read): a WHERE-able boolean over `c`. Meaningful for managers only.
+ */
+export function viaBreakGlassSql(p: Principal, next: number): SqlFragment {
+  if (p.role !== Role.ClearingHouseManager) return { sql: 'FALSE', params: [] };
+  return { sql: `(c.restricted_to_team AND c.restricted_by IS DISTINCT FROM $${next}::uuid AND NOT ${teamMemberSql(next)})`, params: [p.userId] };
+}
+
+function registerScopeSql(p: Principal, next: number): SqlFragment {
+  const teamMember = teamMemberSql;
   switch (p.role) {
     case Role.ClearingHouseOfficer:
     case Role.ClearingHouseManager:

@@ -7,7 +7,7 @@ import { Actor } from '../auth/actor.decorator';
 import { DomainError, ForbiddenError, NotFoundError } from '../common/domain-error';
 import { ErrorCode } from '../common/error-code';
 import { CaseState } from '../workflow/case-state';
-import { AccessRule, CaseAccessFacts, CaseAction, caseActionDecision } from './case-access-policy';
+import { AccessDecision, AccessRule, CaseAccessFacts, CaseAction, caseActionDecision } from './case-access-policy';
 import { TeamRole } from './handling';
 import { Region } from './role';
 
@@ -44,20 +44,35 @@ export interface CaseRow {
   opened_by: string;
   updated_at: Date;
   version: number;
+  restricted_to_team: boolean;
+  restricted_by: string | null;
+  restricted_at: Date | null;
   team: Array<{ userId: string; teamRole: TeamRole; displayName: string; addedAt: string }>;
+  /** Unexpired break-glass grants on the case. */
+  break_glass_grants: Array<{ userId: string; expiresAt: string }>;
 }
 
 export const CASE_SELECT = `
   SELECT c.id, c.reference, c.authority_id, a.code AS authority_code, a.official_name AS authority_name, a.region AS authority_region,
          c.state, c.handling, c.government_department, c.government_power, c.government_trigger_at, c.referred_to_riep_at,
          c.outcome, c.outcome_reason, c.closed_at, c.opened_at, c.opened_by, c.updated_at, c.version,
+         c.restricted_to_team, c.restricted_by, c.restricted_at,
          coalesce((SELECT jsonb_agg(jsonb_build_object('userId', tm.user_id, 'teamRole', tm.team_role, 'displayName', u.display_name, 'addedAt', tm.added_at) ORDER BY tm.added_at)
                      FROM case_team_members tm JOIN users u ON u.id = tm.user_id
-                    WHERE tm.case_id = c.id AND tm.removed_at IS NULL), '[]') AS team
+                    WHERE tm.case_id = c.id AND tm.removed_at IS NULL), '[]') AS team,
+         coalesce((SELECT jsonb_agg(jsonb_build_object('userId', g.user_id, 'expiresAt', g.expires_at))
+                     FROM break_glass_grants g WHERE g.case_id = c.id AND g.expires_at > now()), '[]') AS break_glass_grants
     FROM cases c JOIN authorities a ON a.id = c.authority_id`;
 
 export function accessFactsOf(row: CaseRow): CaseAccessFacts {
-  return { authorityRegion: row.authority_region, referredToRiepAt: row.referred_to_riep_at, team: row.team };
+  return {
+    authorityRegion: row.authority_region,
+    referredToRiepAt: row.referred_to_riep_at,
+    team: row.team,
+    restrictedToTeam: row.restricted_to_team,
+    restrictedBy: row.restricted_by,
+    breakGlassGrants: row.break_glass_grants,
+  };
 }
 
 /** The one "not found" answer for a kind of record, whether it is missing or hidden from the caller. */
@@ -70,15 +85,31 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** One command against the case file: one transaction, the caller's policy, and its audit records. */
 export class CaseFileTx {
   private readonly pending: AuditEntry[] = [];
+  /** How the caller came to see each case this command opened. */
+  private readonly access = new Map<string, AccessDecision>();
 
   constructor(
     readonly manager: EntityManager,
     readonly actor: Actor,
   ) {}
 
-  /** Queues an audit record; all are written, in this transaction, before it commits. */
+  /**
+   * Queues an audit record; all are written, in this transaction, before it commits. What is
+   * done on a case the caller sees only through break-glass is recorded under rule 'break_glass'.
+   */
   audit(entry: Omit<AuditEntry, 'outcome'> & { outcome?: AuditOutcome }): void {
-    this.pending.push({ outcome: AuditOutcome.Allowed, ...entry });
+    const underBreakGlass = !!entry.caseId && this.viaBreakGlass(entry.caseId) && (entry.outcome ?? AuditOutcome.Allowed) === AuditOutcome.Allowed;
+    this.pending.push({ outcome: AuditOutcome.Allowed, ...entry, ...(underBreakGlass ? { rule: AccessRule.BreakGlass } : {}) });
+  }
+
+  /** The decision that let the caller see a case opened in this command (undefined if not opened). */
+  accessTo(caseId: string): AccessDecision | undefined {
+    return this.access.get(caseId);
+  }
+
+  /** Whether the caller sees this case only through a break-glass grant. */
+  viaBreakGlass(caseId: string): boolean {
+    return this.access.get(caseId)?.rule === AccessRule.BreakGlass;
   }
 
   takeAudit(): AuditEntry[] {
@@ -113,16 +144,26 @@ export class CaseFileTx {
       });
     }
     const decision = caseActionDecision(this.actor.principal, action, accessFactsOf(row));
+    // A command that locks the case is about to change it: never under break-glass (read only),
+    // whatever action it opened the case for (a workflow move opens it to read, then decides).
+    if (opts.lock && decision.action.allowed && decision.visible.rule === AccessRule.BreakGlass) {
+      decision.action = { allowed: false, rule: AccessRule.BreakGlassReadOnly };
+    }
     if (!decision.visible.allowed) {
       throw new RefusedAccess(notFound(), {
         action: auditAction, resourceType, resourceId: row.id, caseId: row.id, outcome: AuditOutcome.Denied, rule: decision.visible.rule,
       });
     }
     if (!decision.action.allowed) {
-      throw new RefusedAccess(new ForbiddenError(`Your role may not ${action.replace(/_/g, ' ')} on this case`), {
+      const message =
+        decision.action.rule === AccessRule.BreakGlassReadOnly
+          ? 'Break-glass access is read-only'
+          : `Your role may not ${action.replace(/_/g, ' ')} on this case`;
+      throw new RefusedAccess(new ForbiddenError(message), {
         action: auditAction, resourceType, resourceId: row.id, caseId: row.id, outcome: AuditOutcome.Denied, rule: decision.action.rule,
       });
     }
+    this.access.set(row.id, decision.visible);
     return row;
   }
 

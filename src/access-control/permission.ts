@@ -24,6 +24,8 @@ export enum Permission {
   StatisticsRead = 'statistics:read',
   /** The early-warning register of signals and commitments per authority (clearing-house staff). */
   EarlyWarning = 'early-warning',
+  /** Review what retention makes due, approve destruction, set legal holds (clearing-house managers). */
+  RetentionManage = 'retention:manage',
 }
 
 const CASE_FILE: Permission[] = [Permission.CaseFileRead, Permission.CaseFileWrite];
@@ -31,7 +33,7 @@ const EVERYONE: Permission[] = [Permission.AuthoritiesRead, Permission.InboxRead
 
 export const PERMISSIONS_OF_ROLE: Record<Role, ReadonlySet<Permission>> = {
   [Role.ClearingHouseOfficer]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.EarlyWarning]),
-  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.StatisticsRead, Permission.EarlyWarning]),
+  [Role.ClearingHouseManager]: new Set([...EVERYONE, ...CASE_FILE, Permission.ConcernsLog, Permission.StatisticsRead, Permission.EarlyWarning, Permission.RetentionManage]),
   [Role.RiepFacilitator]: new Set([...EVERYONE, ...CASE_FILE]),
   [Role.LeadPoliticalPeer]: new Set([...EVERYONE, ...CASE_FILE]),
   // Auditors and administrators read no case content at all.

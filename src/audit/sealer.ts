@@ -13,6 +13,8 @@ export interface SealResult {
   sealed: number;
   treeSize: number;
   skipped?: 'locked';
+  /** The pass stopped at the batch size: more records were sealable. */
+  more?: boolean;
 }
 
 /**
@@ -63,10 +65,17 @@ export class AuditSealer {
         batch = rows.filter((r) => BigInt(r.tx) < BigInt(cutTx));
         newHorizon = cutTx;
         if (batch.length === 0) {
-          batch = rows.filter((r) => r.tx === cutTx);
+          // One transaction wrote more than a batch: seal all of it, or the rest of its records
+          // would fall behind the new horizon and never be sealed.
+          batch = await m.query(
+            `SELECT ${RECORD_COLUMNS}, e.tx_id::text AS tx FROM audit_events e WHERE e.tx_id = $1::xid8 ORDER BY e.occurred_at, e.id`,
+            [cutTx],
+          );
           newHorizon = (BigInt(cutTx) + 1n).toString();
         }
       }
+      // Capped at the batch size: there may be more sealable records than this pass takes.
+      const more = rows.length > this.batchSize;
       const previousSize = last ? Number(last.tree_size) : 0;
       if (batch.length === 0) return { sealed: 0, treeSize: previousSize };
 
@@ -106,7 +115,7 @@ export class AuditSealer {
         ],
       );
       this.logger.log({ sealed: batch.length, treeSize: body.treeSize }, 'audit records sealed');
-      return { sealed: batch.length, treeSize: body.treeSize };
+      return { sealed: batch.length, treeSize: body.treeSize, more };
     });
   }
 
@@ -118,7 +127,8 @@ export class AuditSealer {
       last = await this.sealOnce();
       if (last.skipped) return last;
       total += last.sealed;
-      if (last.sealed < this.batchSize) return { sealed: total, treeSize: last.treeSize };
+      // A batch cut at a transaction boundary holds fewer than batchSize records with more to come.
+      if (!last.more) return { sealed: total, treeSize: last.treeSize };
     }
   }
 }

@@ -62,7 +62,15 @@ export interface VerifierStart {
  * against the database and offline against an exported bundle.
  */
 export class TrailVerifier {
-  private readonly frontier: MerkleFrontier;
+  /** The tree as sealed: each record's stored leaf hash where there is one. */
+  private frontier: MerkleFrontier;
+  /**
+   * The tree as the records now hash, kept only from the first record in a batch that does not
+   * match its stored leaf hash: whichever of the two trees the signed root vouches for tells
+   * whether the record or the stored hash was changed, so the report can name that record
+   * rather than the whole batch.
+   */
+  private recordFrontier: MerkleFrontier | null = null;
   private previousHash: string | null;
   private lastCheckpointSize: number;
   private previousOrderKey: [bigint, string, string] | null = null;
@@ -91,17 +99,21 @@ export class TrailVerifier {
       this.report({ kind: ProblemKind.SequenceGap, seq: this.nextSeq, message: `expected sequence ${this.nextSeq}, found ${input.seq}` });
       if (input.seq < this.nextSeq) return;
       // Account for the missing numbers so that later ones are still checked against the tree.
-      while (this.frontier.size + 1 < input.seq) this.frontier.append(Buffer.alloc(32));
+      while (this.frontier.size + 1 < input.seq) this.appendLeaf(Buffer.alloc(32), Buffer.alloc(32));
     }
     this.records += 1;
     let leaf: Buffer;
+    let recordLeaf: Buffer;
     if (!input.record) {
       this.report({ kind: ProblemKind.RecordMissing, seq: input.seq, message: `sealed record ${input.seq} is missing` });
-      leaf = input.storedLeafHash ? Buffer.from(input.storedLeafHash, 'hex') : Buffer.alloc(32);
+      leaf = storedLeaf(input.storedLeafHash);
+      recordLeaf = leaf;
     } else {
-      leaf = leafHash(canonicalRecord(input.record));
-      if (input.storedLeafHash && input.storedLeafHash !== leaf.toString('hex')) {
+      recordLeaf = leafHash(canonicalRecord(input.record));
+      leaf = recordLeaf;
+      if (input.storedLeafHash && input.storedLeafHash !== recordLeaf.toString('hex')) {
         this.report({ kind: ProblemKind.RecordAltered, seq: input.seq, eventId: input.record.id, message: `record ${input.seq} does not match the hash sealed for it` });
+        leaf = storedLeaf(input.storedLeafHash);
       }
     }
     if (input.orderKey) {
@@ -111,7 +123,13 @@ export class TrailVerifier {
       }
       this.previousOrderKey = input.orderKey;
     }
-    this.frontier.append(leaf);
+    this.appendLeaf(leaf, recordLeaf);
+  }
+
+  private appendLeaf(sealedLeaf: Buffer, recordLeaf: Buffer): void {
+    if (!this.recordFrontier && !sealedLeaf.equals(recordLeaf)) this.recordFrontier = MerkleFrontier.fromJSON(this.frontier.toJSON());
+    this.frontier.append(sealedLeaf);
+    this.recordFrontier?.append(recordLeaf);
   }
 
   addCheckpoint(c: CheckpointInput): void {
@@ -133,7 +151,14 @@ export class TrailVerifier {
       this.report({ kind: ProblemKind.ChainBroken, treeSize: c.treeSize, seq: firstOfBatch, message: `checkpoint ${c.treeSize} does not extend the previous checkpoint` });
     }
     const root = this.frontier.root().toString('hex');
-    if (root !== c.rootHash) {
+    const recordRoot = this.recordFrontier?.root().toString('hex');
+    if (root === c.rootHash) {
+      this.recordFrontier = null;
+    } else if (recordRoot === c.rootHash) {
+      // The records are as signed; their stored leaf hashes were changed (and are reported).
+      this.frontier = this.recordFrontier!;
+      this.recordFrontier = null;
+    } else {
       this.report({ kind: ProblemKind.RootMismatch, treeSize: c.treeSize, seq: firstOfBatch, message: `the records up to ${c.treeSize} do not produce the signed root (first record of the batch: ${firstOfBatch})` });
     }
     this.previousHash = c.checkpointHash;
@@ -158,6 +183,11 @@ export class TrailVerifier {
       problems: this.problems.slice(0, 100),
     };
   }
+}
+
+/** A stored leaf hash as bytes; one that is not 64 hex digits counts as a wrong hash rather than stopping the verification. */
+function storedLeaf(hex: string | null | undefined): Buffer {
+  return hex && /^[0-9a-f]{64}$/.test(hex) ? Buffer.from(hex, 'hex') : Buffer.alloc(32);
 }
 
 function compareKeys(a: [bigint, string, string], b: [bigint, string, string]): number {

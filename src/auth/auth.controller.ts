@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Public, RequirePermission } from '../access-control/decorators';
+import { AllowDuringMfaEnrolment, Public, RequirePermission } from '../access-control/decorators';
 import { Permission } from '../access-control/permission';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { DomainError } from '../common/domain-error';
@@ -8,11 +8,13 @@ import { ErrorCode } from '../common/error-code';
 import { AuthService } from './auth.service';
 import { clientInfoOf, CurrentPrincipal } from './current-principal.decorator';
 import { ChangePasswordDto, PrincipalDto, RefreshDto, SignInDto, TokensDto } from './dto';
+import { SignInResultDto } from './mfa/dto';
+import { mustEnrolMfa } from './mfa/mfa-policy';
 import { AuthenticatedRequest, Principal } from './principal';
 import { SessionsService } from './sessions.service';
 import { SignInThrottle } from './sign-in-throttle';
 
-function toPrincipalDto(p: Principal): PrincipalDto {
+export function toPrincipalDto(p: Principal): PrincipalDto {
   return { userId: p.userId, email: p.email, displayName: p.displayName, role: p.role, region: p.region, partyId: p.partyId };
 }
 
@@ -28,13 +30,24 @@ export class AuthController {
   @SignInThrottle()
   @Post('sign-in')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with e-mail and password; starts a server-side session' })
-  @ApiOkResponse({ type: TokensDto })
+  @ApiOperation({
+    summary: 'Sign in with e-mail and password',
+    description:
+      'For a user with a second factor: answers mfaRequired: true and a short-lived, single-use challengeToken instead of tokens; ' +
+      'complete the sign-in at POST /auth/mfa/verify. Otherwise starts a server-side session. Managers, administrators and auditors ' +
+      'without a second factor get a session that may only enrol one (mfaEnrolmentRequired: true; every other route answers 403 MFA_ENROLMENT_REQUIRED).',
+  })
+  @ApiOkResponse({ type: SignInResultDto })
   @ApiUnauthorizedResponse({ type: ApiErrorDto, description: 'INVALID_CREDENTIALS: the same answer for an unknown address, a wrong password and a disabled account' })
   @ApiTooManyRequestsResponse({ type: ApiErrorDto, description: 'SIGN_IN_LOCKED after repeated failures for the address, or TOO_MANY_REQUESTS from one client address' })
-  async signIn(@Body() dto: SignInDto, @Req() req: AuthenticatedRequest): Promise<TokensDto> {
+  async signIn(@Body() dto: SignInDto, @Req() req: AuthenticatedRequest): Promise<SignInResultDto> {
     const s = await this.auth.signIn(dto.email, dto.password, clientInfoOf(req));
+    if (s.kind === 'mfa_required') {
+      return { mfaRequired: true, challengeToken: s.challengeToken, challengeExpiresAt: s.challengeExpiresAt.toISOString() };
+    }
     return {
+      mfaRequired: false,
+      mfaEnrolmentRequired: s.mfaEnrolmentRequired,
       accessToken: s.accessToken,
       accessTokenExpiresAt: s.accessTokenExpiresAt.toISOString(),
       refreshToken: s.refreshToken,
@@ -61,11 +74,13 @@ export class AuthController {
       refreshToken: result.issued.refreshToken,
       sessionExpiresAt: result.issued.sessionExpiresAt.toISOString(),
       user: toPrincipalDto(principal),
+      mfaEnrolmentRequired: mustEnrolMfa(principal),
     };
   }
 
   @ApiBearerAuth()
   @RequirePermission(Permission.OwnSessionsManage)
+  @AllowDuringMfaEnrolment()
   @Post('sign-out')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the current session; its tokens are refused from now on' })
@@ -75,6 +90,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @RequirePermission(Permission.OwnSessionsManage)
+  @AllowDuringMfaEnrolment()
   @Get('me')
   @ApiOperation({ summary: 'Who the current session belongs to' })
   @ApiOkResponse({ type: PrincipalDto })

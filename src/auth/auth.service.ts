@@ -7,11 +7,13 @@ import { DomainError, ValidationError } from '../common/domain-error';
 import { ErrorCode } from '../common/error-code';
 import { AppConfig } from '../config/app-config';
 import { passwordProblems } from '../users/password-policy';
+import { mfaRequiredForRole } from './mfa/mfa-policy';
+import { MfaService } from './mfa/mfa.service';
 import { PasswordHasher } from './password-hasher';
 import { Principal } from './principal';
 import { SessionEndReason } from './session.entity';
 import { ClientInfo, IssuedSession, SessionsService } from './sessions.service';
-import { LockState, SignInLockPolicy } from './sign-in-lock-policy';
+import { SignInLocks } from './sign-in-locks';
 
 const INVALID_CREDENTIALS = 'The e-mail address or password is not correct';
 
@@ -19,32 +21,35 @@ export interface SignedIn extends IssuedSession {
   principal: Principal;
 }
 
+/**
+ * What a correct password leads to: a session (confined to enrolling a second factor when the
+ * role requires one and the user has none yet), or, for a user with a second factor, a
+ * challenge to complete at POST /auth/mfa/verify.
+ */
+export type SignInOutcome =
+  | ({ kind: 'signed_in'; mfaEnrolmentRequired: boolean } & SignedIn)
+  | { kind: 'mfa_required'; challengeToken: string; challengeExpiresAt: Date };
+
 @Injectable()
 export class AuthService {
-  private readonly lockPolicy: SignInLockPolicy;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
     private readonly audit: AuditWriter,
-  ) {
-    this.lockPolicy = new SignInLockPolicy({
-      maxFailures: config.get('SIGN_IN_MAX_FAILURES'),
-      lockoutSeconds: config.get('SIGN_IN_LOCKOUT_SECONDS'),
-    });
-  }
+    private readonly locks: SignInLocks,
+    private readonly mfa: MfaService,
+  ) {}
 
   /**
    * The same answer, after the same work, for an unknown address, a wrong password and a
    * disabled account. Lock-out is kept per address whether or not a user has it.
    */
-  async signIn(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
-    const emailKey = email.trim().toLowerCase();
+  async signIn(email: string, password: string, client: ClientInfo): Promise<SignInOutcome> {
+    const emailKey = SignInLocks.keyOf(email);
     const now = new Date();
-    const lock = await this.lockStateOf(emailKey);
-    if (this.lockPolicy.isLocked(lock, now)) {
+    if (await this.locks.isLocked(emailKey, now)) {
       await this.recordSignInFailure(client, null, 'locked');
       throw new DomainError(ErrorCode.SignInLocked, 'Too many failed sign-ins for this address; try again later or ask an administrator to unlock it');
     }
@@ -52,17 +57,32 @@ export class AuthService {
       await this.dataSource.query(`SELECT id, password_hash, disabled_at, email, display_name, role, region, party_id FROM users WHERE email = $1`, [emailKey]);
     const passwordOk = await this.hasher.verify(user?.password_hash ?? null, password);
     if (!user || !passwordOk || user.disabled_at) {
-      await this.recordFailure(emailKey, now);
+      await this.locks.recordFailure(emailKey, now);
       await this.recordSignInFailure(client, user ?? null, !user ? 'unknown_address' : user.disabled_at ? 'disabled' : 'wrong_password');
       throw new DomainError(ErrorCode.InvalidCredentials, INVALID_CREDENTIALS);
     }
+    if (await this.mfa.hasActiveFactor(this.dataSource.manager, user.id)) {
+      // The password alone proves nothing yet: the failure count stays until the second factor
+      // is proved, so that a known password cannot be used to guess codes without limit.
+      const challenge = await this.mfa.startChallenge(user, client);
+      return { kind: 'mfa_required', challengeToken: challenge.token, challengeExpiresAt: challenge.expiresAt };
+    }
+    const mfaEnrolmentRequired = mfaRequiredForRole(user.role);
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [emailKey]);
+      await this.locks.clear(manager, emailKey);
       const issued = await this.sessions.start(manager, user.id, client);
-      await this.audit.record(manager, actorOf(user, client), { action: AuditAction.SignIn, resourceType: ResourceType.Session, resourceId: issued.sessionId, outcome: AuditOutcome.Allowed });
+      await this.audit.record(manager, actorOf(user, client), {
+        action: AuditAction.SignIn, resourceType: ResourceType.Session, resourceId: issued.sessionId, outcome: AuditOutcome.Allowed,
+        rule: mfaEnrolmentRequired ? 'mfa_enrolment_required' : null,
+      });
       return {
+        kind: 'signed_in' as const,
+        mfaEnrolmentRequired,
         ...issued,
-        principal: { userId: user.id, sessionId: issued.sessionId, email: user.email, displayName: user.display_name, role: user.role, region: user.region, partyId: user.party_id },
+        principal: {
+          userId: user.id, sessionId: issued.sessionId, email: user.email, displayName: user.display_name, role: user.role, region: user.region, partyId: user.party_id,
+          mfaVerified: false,
+        },
       };
     });
   }
@@ -101,32 +121,6 @@ export class AuthService {
   assertPasswordAcceptable(field: string, password: string, personal: string[]): void {
     const problems = passwordProblems(password, { minLength: this.config.get('PASSWORD_MIN_LENGTH'), maxLength: this.config.get('PASSWORD_MAX_LENGTH') }, personal);
     if (problems.length > 0) throw new ValidationError([{ field, messages: problems.map((p) => p.replace(/^password/, field)) }]);
-  }
-
-  private async lockStateOf(emailKey: string): Promise<LockState | null> {
-    const [row]: Array<{ failures: number; last_failure_at: Date; locked_until: Date | null }> = await this.dataSource.query(
-      `SELECT failures, last_failure_at, locked_until FROM sign_in_locks WHERE email_key = $1`,
-      [emailKey],
-    );
-    return row ? { failures: row.failures, lastFailureAt: new Date(row.last_failure_at), lockedUntil: row.locked_until ? new Date(row.locked_until) : null } : null;
-  }
-
-  private async recordFailure(emailKey: string, now: Date): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `INSERT INTO sign_in_locks (email_key, failures, last_failure_at) VALUES ($1, 0, $2) ON CONFLICT (email_key) DO NOTHING`,
-        [emailKey, now],
-      );
-      const [row]: Array<{ failures: number; last_failure_at: Date; locked_until: Date | null }> = await manager.query(
-        `SELECT failures, last_failure_at, locked_until FROM sign_in_locks WHERE email_key = $1 FOR UPDATE`,
-        [emailKey],
-      );
-      const previous: LockState | null = row.failures === 0 ? null : { failures: row.failures, lastFailureAt: new Date(row.last_failure_at), lockedUntil: row.locked_until ? new Date(row.locked_until) : null };
-      const next = this.lockPolicy.afterFailure(previous, now);
-      await manager.query(`UPDATE sign_in_locks SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE email_key = $1`, [
-        emailKey, next.failures, next.lastFailureAt, next.lockedUntil,
-      ]);
-    });
   }
 }
 

@@ -43,4 +43,6 @@ export class TokensDto {
   @ApiProperty({ description: 'Single-use: each refresh returns a new one' }) refreshToken: string;
   @ApiProperty() sessionExpiresAt: string;
   @ApiProperty({ type: PrincipalDto }) user: PrincipalDto;
+  @ApiProperty({ description: 'True if your role requires a second factor this session has not proved: it may only enrol one (POST /auth/mfa/enrol)' })
+  mfaEnrolmentRequired: boolean;
 }

@@ -10,6 +10,8 @@ export interface Principal {
   role: Role;
   region: Region | null;
   partyId: string | null;
+  /** The session proved a second factor (at sign-in, or by confirming enrolment in it). */
+  mfaVerified?: boolean;
 }
 
 export type AuthenticatedRequest = Request & { principal?: Principal; user?: Principal; id?: string };

@@ -6,6 +6,10 @@ export enum SessionEndReason {
   RoleChanged = 'role_changed',
   PasswordChanged = 'password_changed',
   RefreshReused = 'refresh_reused',
+  /** The user enrolled a second factor or replaced their recovery codes (their other sessions end). */
+  MfaChanged = 'mfa_changed',
+  /** An administrator removed the user's second factor. */
+  MfaReset = 'mfa_reset',
 }
 
 /**
@@ -35,6 +39,10 @@ export class Session {
 
   @Column({ name: 'end_reason', type: 'text', nullable: true })
   endReason: SessionEndReason | null;
+
+  /** When this session proved a second factor; null for a password-only session. */
+  @Column({ name: 'mfa_at', type: 'timestamptz', nullable: true })
+  mfaAt: Date | null;
 
   @Column({ name: 'client_ip', type: 'text', nullable: true })
   clientIp: string | null;

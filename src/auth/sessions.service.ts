@@ -28,12 +28,13 @@ export class SessionsService {
     private readonly config: AppConfig,
   ) {}
 
-  async start(manager: EntityManager, userId: string, client: ClientInfo): Promise<IssuedSession> {
+  /** Starts a session; `mfa` when the user proved a second factor to get it. */
+  async start(manager: EntityManager, userId: string, client: ClientInfo, opts: { mfa?: boolean } = {}): Promise<IssuedSession> {
     const expiresAt = new Date(Date.now() + this.config.get('SESSION_TTL_SECONDS') * 1000);
     const [{ id }] = await manager.query(
-      `INSERT INTO sessions (user_id, refresh_token_hash, expires_at, client_ip, user_agent)
-       VALUES ($1, '', $2, $3, $4) RETURNING id`,
-      [userId, expiresAt, client.ip, client.userAgent?.slice(0, 512) ?? null],
+      `INSERT INTO sessions (user_id, refresh_token_hash, expires_at, client_ip, user_agent, mfa_at)
+       VALUES ($1, '', $2, $3, $4, CASE WHEN $5::boolean THEN now() END) RETURNING id`,
+      [userId, expiresAt, client.ip, client.userAgent?.slice(0, 512) ?? null, opts.mfa ?? false],
     );
     const refresh = this.tokens.newRefreshToken(id);
     await manager.query(`UPDATE sessions SET refresh_token_hash = $2 WHERE id = $1`, [id, refresh.hash]);
@@ -48,16 +49,19 @@ export class SessionsService {
   async principalOf(accessToken: string): Promise<Principal | null> {
     const claims = this.tokens.verifyAccessToken(accessToken);
     if (!claims) return null;
-    const rows: Array<{ email: string; display_name: string; role: Principal['role']; region: Principal['region']; party_id: string | null }> =
+    const rows: Array<{ email: string; display_name: string; role: Principal['role']; region: Principal['region']; party_id: string | null; mfa_verified: boolean }> =
       await this.dataSource.query(
-        `SELECT u.email, u.display_name, u.role, u.region, u.party_id
+        `SELECT u.email, u.display_name, u.role, u.region, u.party_id, (s.mfa_at IS NOT NULL) AS mfa_verified
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = $1 AND s.user_id = $2 AND s.ended_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`,
         [claims.sid, claims.sub],
       );
     if (rows.length === 0) return null;
     const [u] = rows;
-    return { userId: claims.sub, sessionId: claims.sid, email: u.email, displayName: u.display_name, role: u.role, region: u.region, partyId: u.party_id };
+    return {
+      userId: claims.sub, sessionId: claims.sid, email: u.email, displayName: u.display_name, role: u.role, region: u.region, partyId: u.party_id,
+      mfaVerified: u.mfa_verified,
+    };
   }
 
   /** Rotates a refresh token. A reused (already rotated) token ends the session: it was probably stolen. */
@@ -92,6 +96,11 @@ export class SessionsService {
         },
       };
     });
+  }
+
+  /** Marks a session as having proved a second factor (enrolment confirmed in it). */
+  async markMfaVerified(manager: EntityManager, sessionId: string): Promise<void> {
+    await manager.query(`UPDATE sessions SET mfa_at = coalesce(mfa_at, now()) WHERE id = $1 AND ended_at IS NULL`, [sessionId]);
   }
 
   async endOne(manager: EntityManager, sessionId: string, reason: SessionEndReason): Promise<void> {

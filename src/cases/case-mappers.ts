@@ -31,6 +31,7 @@ export function caseExtras(row: CaseRow) {
     outcome: row.outcome as CaseOutcome | null,
     outcomeReason: row.outcome_reason,
     closedAt: iso(row.closed_at),
+    restriction: { restrictedToTeam: row.restricted_to_team, restrictedBy: row.restricted_by, restrictedAt: iso(row.restricted_at) },
   };
 }
 

@@ -9,7 +9,7 @@ import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { CasesService } from './cases.service';
 import {
-  AddTeamMemberDto, CaseDto, CasePageDto, CaseRefParam, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto,
+  AddTeamMemberDto, CaseDto, CasePageDto, CaseRefParam, CaseRestrictionDto, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto,
   TeamMemberParams, TransitionDto, UuidParam,
 } from './dto';
 
@@ -87,6 +87,19 @@ export class CasesController {
   @ApiConflictResponse({ type: ApiErrorDto })
   governmentTrigger(@CurrentActor() actor: Actor, @Param() p: CaseRefParam, @Body() dto: GovernmentTriggerDto): Promise<CaseDto> {
     return this.cases.recordGovernmentTrigger(actor, p.id, dto);
+  }
+
+  @RequirePermission(Permission.CaseFileWrite)
+  @Put('cases/:id/restriction')
+  @ApiOperation({
+    summary: 'Restrict the case to its team, or lift the restriction (clearing-house managers)',
+    description: 'While restricted, only current team members and the manager who restricted it see the case; everyone else gets 404, and other managers may open it only through break-glass (POST /cases/:id/break-glass).',
+  })
+  @ApiOkResponse({ type: CaseDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'VERSION_CONFLICT: someone else changed the case since you read it' })
+  setRestriction(@CurrentActor() actor: Actor, @Param() p: CaseRefParam, @Body() dto: CaseRestrictionDto): Promise<CaseDto> {
+    return this.cases.setRestriction(actor, p.id, dto);
   }
 
   @RequirePermission(Permission.CaseFileWrite)

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessRule, CaseAction, caseScopeSql, itemScopeSql, itemVisibility, sourceVisibility } from '../access-control/case-access-policy';
+import { AccessRule, CaseAction, caseScopeSql, itemScopeSql, itemVisibility, sourceVisibility, viaBreakGlassSql } from '../access-control/case-access-policy';
 import { CASE_SELECT, CaseFileTransactions, CaseFileTx, CaseRow } from '../access-control/case-file-transaction';
 import { CaseHandling, ItemHandling, TeamRole } from '../access-control/handling';
 import { Role } from '../access-control/role';
@@ -12,7 +12,7 @@ import { availableMoves, CaseFacts, decideMove, RefusalKind } from '../workflow/
 import { assertNamedUsers } from './named-users';
 import { caseExtras, ConcernRow, iso, toCaseSummary, toConcernDto } from './case-mappers';
 import {
-  AddTeamMemberDto, CaseDto, CasePageDto, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto, TransitionDto,
+  AddTeamMemberDto, CaseDto, CasePageDto, CaseRestrictionDto, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto, TransitionDto,
 } from './dto';
 
 const CONCERN_SELECT = `
@@ -94,7 +94,7 @@ export class CasesService {
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Concern, resourceId: concern.id, caseId: caseRow.id });
       const [row]: ConcernRow[] = await m.query(`${CONCERN_SELECT}${SOURCE_COLUMNS} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concern.id]);
       const fresh: CaseRow = (await m.query(`${CASE_SELECT} WHERE c.id = $1`, [caseRow.id]))[0];
-      return { concern: toConcernDto(row, sourceVisibility(actor.principal).allowed), case: toCaseSummary(fresh), openedNewCase, warnings };
+      return { concern: toConcernDto(row, sourceVisibility(actor.principal, tx.accessTo(caseRow.id)).allowed), case: toCaseSummary(fresh), openedNewCase, warnings };
     });
   }
 
@@ -123,10 +123,12 @@ export class CasesService {
         params.push(q.area, ...items.params);
         where.push(`EXISTS (SELECT 1 FROM concerns i WHERE i.case_id = c.id AND i.area = $${params.length - items.params.length} AND ${items.sql})`);
       }
+      const viaGrant = viaBreakGlassSql(actor.principal, params.length + 1);
+      params.push(...viaGrant.params);
       params.push(limit, offset);
-      const rows: Array<CaseRow & { total: string }> = await tx.manager.query(
+      const rows: Array<CaseRow & { total: string; via_break_glass: boolean }> = await tx.manager.query(
         `SELECT c.id, c.reference, c.authority_id, a.code AS authority_code, a.official_name AS authority_name, a.region AS authority_region,
-                c.state, c.handling, c.opened_at, c.updated_at, c.version, count(*) OVER () AS total
+                c.state, c.handling, c.opened_at, c.updated_at, c.version, count(*) OVER () AS total, ${viaGrant.sql} AS via_break_glass
            FROM cases c JOIN authorities a ON a.id = c.authority_id
           WHERE ${where.join(' AND ')}
           ORDER BY c.opened_at DESC, c.id DESC
@@ -136,10 +138,17 @@ export class CasesService {
       let total = rows.length > 0 ? Number(rows[0].total) : 0;
       if (rows.length === 0 && offset > 0) {
         // Past the last page: still report the true count.
-        const [c] = await tx.manager.query(`SELECT count(*) AS n FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE ${where.join(' AND ')}`, params.slice(0, -2));
+        const [c] = await tx.manager.query(
+          `SELECT count(*) AS n FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE ${where.join(' AND ')}`,
+          params.slice(0, -2 - viaGrant.params.length),
+        );
         total = Number(c.n);
       }
       tx.audit({ action: AuditAction.List, resourceType: ResourceType.Case });
+      // A restricted case listed only because of a break-glass grant: a read under the grant.
+      for (const r of rows.filter((row) => row.via_break_glass)) {
+        tx.audit({ action: AuditAction.List, resourceType: ResourceType.Case, resourceId: r.id, caseId: r.id, rule: AccessRule.BreakGlass });
+      }
       return { items: rows.map(toCaseSummary), total, limit, offset };
     });
   }
@@ -158,7 +167,7 @@ export class CasesService {
       const [found]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM concerns WHERE id = $1`, [concernId]);
       if (!found) tx.refuseHiddenItem(ResourceType.Concern, concernId, null, 'concern_not_found');
       const row = await tx.openCase(found.case_id, CaseAction.Read, { resourceType: ResourceType.Concern, hiddenAs: ResourceType.Concern });
-      const withSource = sourceVisibility(actor.principal).allowed;
+      const withSource = sourceVisibility(actor.principal, tx.accessTo(row.id)).allowed;
       const [concern]: ConcernRow[] = await tx.manager.query(
         `${CONCERN_SELECT}${withSource ? SOURCE_COLUMNS : ''} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concernId]);
       const visible = itemVisibility(actor.principal, { handling: concern.handling, partyId: null, namedUserIds: concern.named_user_ids });
@@ -248,6 +257,28 @@ export class CasesService {
     });
   }
 
+  /**
+   * Restricts the case to its team (only its current members and this manager then see it;
+   * other managers may open it only through break-glass), or lifts the restriction.
+   */
+  setRestriction(actor: Actor, id: string, dto: CaseRestrictionDto): Promise<CaseDto> {
+    return this.transactions.run(actor, async (tx) => {
+      const row = await tx.openCase(id, CaseAction.Restrict, { lock: true, auditAction: AuditAction.SetCaseRestriction });
+      if (row.version !== dto.version) throw new VersionConflictError('The case');
+      await tx.manager.query(
+        `UPDATE cases SET restricted_to_team = $2, restricted_by = CASE WHEN $2 THEN $3::uuid END, restricted_at = CASE WHEN $2 THEN now() END,
+                version = version + 1, updated_at = now()
+          WHERE id = $1`,
+        [row.id, dto.restricted, actor.userId],
+      );
+      tx.audit({
+        action: AuditAction.SetCaseRestriction, resourceType: ResourceType.Case, resourceId: row.id, caseId: row.id,
+        rule: dto.restricted ? 'restricted_to_team' : 'restriction_lifted',
+      });
+      return this.reload(tx, row.id);
+    });
+  }
+
   addTeamMember(actor: Actor, id: string, dto: AddTeamMemberDto): Promise<CaseDto> {
     return this.transactions.run(actor, async (tx) => {
       const row = await tx.openCase(id, CaseAction.ManageTeam, { lock: true, resourceType: ResourceType.Team, auditAction: AuditAction.AddTeamMember });
@@ -291,17 +322,20 @@ export class CasesService {
 
   private async toCaseDto(tx: CaseFileTx, row: CaseRow, concerns: ConcernDto[]): Promise<CaseDto> {
     const facts = await this.workflowFacts(tx, row);
+    const viaBreakGlass = tx.viaBreakGlass(row.id);
     return {
       ...toCaseSummary(row),
       ...caseExtras(row),
-      availableMoves: availableMoves(facts, tx.actor.principal.role),
+      // Break-glass reads only: no moves to offer.
+      availableMoves: viaBreakGlass ? [] : availableMoves(facts, tx.actor.principal.role),
       concerns,
+      readViaBreakGlass: viaBreakGlass,
     };
   }
 
   /** The concerns of a case that the caller may see; the source only for staff, and each disclosure audited. */
   private async visibleConcerns(tx: CaseFileTx, caseId: string): Promise<ConcernDto[]> {
-    const withSource = sourceVisibility(tx.actor.principal).allowed;
+    const withSource = sourceVisibility(tx.actor.principal, tx.accessTo(caseId)).allowed;
     const scope = itemScopeSql(tx.actor.principal, 2, { partyMarking: false });
     const rows: ConcernRow[] = await tx.manager.query(
       `${CONCERN_SELECT}${withSource ? SOURCE_COLUMNS : ''} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id

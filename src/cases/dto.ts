@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayUnique, IsArray, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { CaseHandling, ItemHandling, TeamRole } from '../access-control/handling';
 import { Region } from '../access-control/role';
@@ -235,6 +235,22 @@ export class GovernmentTriggerViewDto {
   @ApiProperty() recordedAt: string;
 }
 
+export class CaseRestrictionViewDto {
+  @ApiProperty({ description: 'Only the case team and the manager who restricted it see the case' }) restrictedToTeam: boolean;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The manager who restricted it' }) restrictedBy: string | null;
+  @ApiProperty({ nullable: true, type: String }) restrictedAt: string | null;
+}
+
+export class CaseRestrictionDto {
+  @ApiProperty({ description: 'true: only the case team and you see the case; false: lift the restriction' })
+  @IsBoolean()
+  restricted: boolean;
+
+  @ApiProperty({ description: 'The version you read; a stale version answers 409' })
+  @IsInt() @Min(1)
+  version: number;
+}
+
 export class CaseDto extends CaseSummaryDto {
   @ApiProperty({ type: [TeamMemberDto] }) team: TeamMemberDto[];
   @ApiProperty({ type: GovernmentTriggerViewDto, nullable: true }) governmentTrigger: GovernmentTriggerViewDto | null;
@@ -245,6 +261,9 @@ export class CaseDto extends CaseSummaryDto {
   @ApiProperty({ enum: CaseMove, enumName: 'CaseMove', isArray: true, description: 'Moves your role could make from this state (preconditions still apply)' })
   availableMoves: CaseMove[];
   @ApiProperty({ type: [ConcernDto], description: 'The concerns you may see' }) concerns: ConcernDto[];
+  @ApiProperty({ type: CaseRestrictionViewDto }) restriction: CaseRestrictionViewDto;
+  @ApiProperty({ description: 'You see this case only through a break-glass grant: read-only, without the source of any concern' })
+  readViaBreakGlass: boolean;
 }
 
 export class CaseWarningDto {

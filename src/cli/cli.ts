@@ -101,6 +101,7 @@ program
     const result = await withDataSource(env, (ds) => upsertUser(ds, env, { email: opts.email, displayName: opts.name, role: Role.Administrator, password }));
     console.log(`${result.created ? 'Created' : 'Reset'} administrator ${opts.email.toLowerCase()}.`);
     if (generated) console.log(`Password (shown once; change it after signing in): ${password}`);
+    console.log('At first sign-in, enrol an authenticator app (POST /auth/mfa/enrol, then POST /auth/mfa/confirm with a code): administrators must sign in with a second factor.');
   });
 
 program

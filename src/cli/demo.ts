@@ -92,7 +92,8 @@ export async function runDemo({ start }: { start: boolean }): Promise<void> {
   }
   console.log(`\nSign in:  curl -s -X POST ${base}/auth/sign-in -H 'Content-Type: application/json' \\`);
   console.log(`            -d '{"email":"${credentials[1].user.email}","password":"${credentials[1].password}"}'`);
-  console.log(`Then send the accessToken as 'Authorization: Bearer <token>'. API docs: ${base}/api/docs\n`);
+  console.log(`Then send the accessToken as 'Authorization: Bearer <token>'. API docs: ${base}/api/docs`);
+  console.log(`The manager, administrator and auditor must enrol a second factor at first sign-in: POST ${base}/auth/mfa/enrol, then POST /auth/mfa/confirm with a code from any TOTP authenticator app (later sign-ins: POST /auth/mfa/verify).\n`);
 
   if (start) {
     // Starts the real service in this process, against the demo database.

@@ -20,8 +20,10 @@ export interface UpsertUser {
 }
 
 /**
- * Creates the user, or for an existing address sets the role and a new password (used by
- * create-admin and the demo). Returns whether the user was new.
+ * Creates the user, or for an existing address sets the role and a new password, removes any
+ * second factor (they enrol again at their next sign-in: the way back for an administrator who
+ * lost theirs) and ends their sessions (used by create-admin and the demo). Returns whether the
+ * user was new.
  */
 export async function upsertUser(ds: DataSource, env: EnvironmentVariables, u: UpsertUser): Promise<{ id: string; created: boolean }> {
   const email = u.email.trim().toLowerCase();
@@ -38,7 +40,12 @@ export async function upsertUser(ds: DataSource, env: EnvironmentVariables, u: U
       [email, u.displayName, hash, u.role, u.region ?? null, u.partyId ?? null],
     );
     await m.query(`DELETE FROM sign_in_locks WHERE email_key = $1`, [email]);
-    if (!row.created) await m.query(`UPDATE sessions SET ended_at = now(), end_reason = 'password_changed' WHERE user_id = $1 AND ended_at IS NULL`, [row.id]);
+    if (!row.created) {
+      await m.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [row.id]);
+      await m.query(`DELETE FROM mfa_factors WHERE user_id = $1`, [row.id]);
+      await m.query(`UPDATE mfa_challenges SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [row.id]);
+      await m.query(`UPDATE sessions SET ended_at = now(), end_reason = 'password_changed' WHERE user_id = $1 AND ended_at IS NULL`, [row.id]);
+    }
     return row;
   });
 }

@@ -30,6 +30,7 @@ describe('toApiError', () => {
     [ErrorCode.InvalidCredentials, 401],
     [ErrorCode.SignInLocked, 429],
     [ErrorCode.Forbidden, 403],
+    [ErrorCode.MfaEnrolmentRequired, 403],
     [ErrorCode.NotFound, 404],
     [ErrorCode.Conflict, 409],
     [ErrorCode.VersionConflict, 409],

@@ -62,13 +62,28 @@ export function toApiError(exception: unknown, requestId: string): ApiErrorDto {
   if (type === 'entity.too.large') {
     return { statusCode: 413, error: ErrorCode.PayloadTooLarge, message: 'The request body is too large', requestId };
   }
-  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+  // Body-parser errors carry a type; a failed decompression (Content-Encoding that does not match
+  // the body) carries only the client-error status http-errors gives it (expose: true).
+  const exposed = (exception as { expose?: unknown })?.expose === true;
+  if ((typeof type === 'string' || exposed) && typeof status === 'number' && status >= 400 && status < 500) {
     return { statusCode: status, error: CODE_OF_STATUS[status] ?? ErrorCode.BadRequest, message: 'The request body could not be read (malformed JSON or unsupported encoding)', requestId };
+  }
+  if (isDataException(exception)) {
+    // PostgreSQL refused a value the request carried (out of range, not representable): the
+    // client's error. The driver's message quotes the value, so it is not passed on.
+    return { statusCode: 400, error: ErrorCode.BadRequest, message: 'A value in the request is out of range or cannot be stored', requestId };
   }
   if (isUnavailable(exception)) {
     return { statusCode: 503, error: ErrorCode.ServiceUnavailable, message: 'A service the API depends on is unavailable; try again shortly', requestId };
   }
   return { statusCode: 500, error: ErrorCode.Internal, message: 'Internal error', requestId };
+}
+
+/** SQLSTATE class 22, data exception: a value out of range or not valid for its type. */
+function isDataException(exception: unknown): boolean {
+  if (!(exception instanceof QueryFailedError)) return false;
+  const code = (exception as { driverError?: { code?: unknown } }).driverError?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 function isUnavailable(exception: unknown): boolean {
@@ -77,6 +92,12 @@ function isUnavailable(exception: unknown): boolean {
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
   const message = typeof err?.message === 'string' ? err.message : '';
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|MaxRetriesPerRequest/i.test(message);
+}
+
+/** The `at …` lines of an error's stack, without its message. */
+function stackFramesOf(exception: unknown): string | undefined {
+  if (!(exception instanceof Error) || typeof exception.stack !== 'string') return undefined;
+  return exception.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
 }
 
 @Catch()
@@ -93,7 +114,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const e = exception as { name?: string; code?: string; driverError?: { code?: string } };
       this.logger.error({ err: { name: e?.name, code: e?.driverError?.code ?? e?.code }, requestId: body.requestId }, 'request failed');
       if (process.env.NODE_ENV !== 'production' && !(exception instanceof QueryFailedError)) {
-        this.logger.debug?.(exception instanceof Error ? exception.stack : String(exception));
+        // Where it failed, not what it said: the message (first line of the stack) can quote request content.
+        this.logger.debug?.({ err: { name: e?.name, frames: stackFramesOf(exception) }, requestId: body.requestId }, 'request failed: stack');
       }
     }
     if (res.headersSent) return;

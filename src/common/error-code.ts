@@ -7,6 +7,8 @@ export enum ErrorCode {
   InvalidCredentials = 'INVALID_CREDENTIALS',
   SignInLocked = 'SIGN_IN_LOCKED',
   Forbidden = 'FORBIDDEN',
+  /** The caller's role requires a second factor: this session may only enrol one (POST /auth/mfa/enrol). */
+  MfaEnrolmentRequired = 'MFA_ENROLMENT_REQUIRED',
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   VersionConflict = 'VERSION_CONFLICT',
@@ -24,6 +26,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.InvalidCredentials]: 401,
   [ErrorCode.SignInLocked]: 429,
   [ErrorCode.Forbidden]: 403,
+  [ErrorCode.MfaEnrolmentRequired]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.VersionConflict]: 409,

@@ -3,7 +3,7 @@ import { RuntimeEnvironment, validateEnvironment } from './environment';
 
 const GOOD_SECRET = 'a-production-secret-that-is-long-enough-0123456789';
 /** Every other setting production requires, so that a test names only the one it is about. */
-const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db.internal/ch', JWT_SECRET: GOOD_SECRET, AUDIT_SIGNING_KEY: randomBytes(32).toString('base64') };
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db.internal/ch', JWT_SECRET: GOOD_SECRET, AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'), MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
 
 function problemsOf(raw: Record<string, unknown>): string {
   try {
@@ -92,5 +92,20 @@ describe('validateEnvironment', () => {
 
   it('refuses a maximum password length below the minimum', () => {
     expect(problemsOf({ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '16' })).toContain('PASSWORD_MAX_LENGTH: must not be less than PASSWORD_MIN_LENGTH');
+  });
+
+  it('gives the MFA encryption key a development default, and refuses to run production without its own', () => {
+    expect(Buffer.from(validateEnvironment({}).MFA_ENCRYPTION_KEY!, 'base64')).toHaveLength(32);
+    expect(problemsOf({ ...PRODUCTION, MFA_ENCRYPTION_KEY: undefined })).toContain('MFA_ENCRYPTION_KEY: required in production');
+    const devKey = validateEnvironment({}).MFA_ENCRYPTION_KEY;
+    expect(problemsOf({ ...PRODUCTION, MFA_ENCRYPTION_KEY: devKey })).toContain('MFA_ENCRYPTION_KEY: the development key cannot be used in production');
+    expect(problemsOf({ MFA_ENCRYPTION_KEY: 'too-short' })).toMatch(/MFA_ENCRYPTION_KEY: MFA_ENCRYPTION_KEY must be base64 of 32 bytes/);
+  });
+
+  it('defaults break-glass access to 60 minutes and keeps it between 1 minute and a day', () => {
+    expect(validateEnvironment({}).BREAK_GLASS_MINUTES).toBe(60);
+    expect(validateEnvironment({ BREAK_GLASS_MINUTES: '5' }).BREAK_GLASS_MINUTES).toBe(5);
+    expect(problemsOf({ BREAK_GLASS_MINUTES: '0' })).toMatch(/BREAK_GLASS_MINUTES/);
+    expect(problemsOf({ BREAK_GLASS_MINUTES: '1441' })).toMatch(/BREAK_GLASS_MINUTES/);
   });
 });

@@ -65,6 +65,30 @@ export class EnvironmentVariables {
   @Matches(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'QUEUE_PREFIX must be 1-64 letters, digits, - or _' })
   QUEUE_PREFIX = 'ch';
 
+  /**
+   * Where e-mail goes: an `smtp://` (upgraded with STARTTLS when the server offers it) or
+   * `smtps://` URL, credentials percent-encoded in it. Unset: delivery is disabled and e-mails
+   * wait in the outbox as pending until it is set.
+   */
+  @IsOptional() @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The From of every e-mail: `Name <address>` or a bare address. */
+  @Matches(/^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, { message: 'MAIL_FROM must be an address or "Name <address>"' })
+  MAIL_FROM = 'Clearing house <no-reply@clearing-house.invalid>';
+
+  /** Delivery attempts for one e-mail before it is marked dead (and listed for administrators). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  EMAIL_MAX_ATTEMPTS = 5;
+
+  /** Wait before the first retry of an e-mail; doubled after each further failure (at most 6 hours). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  EMAIL_RETRY_BASE_MS = 60_000;
+
+  /** How often pending e-mails are looked for in the outbox and queued again (so nothing depends on Redis keeping a job). */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
+  EMAIL_SWEEP_INTERVAL_MS = 60_000;
+
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
@@ -140,6 +164,30 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(10)
   EW_PEER_CHALLENGE_OVERDUE_YEARS = 4;
 
+  /**
+   * AES-256-GCM key that encrypts users' TOTP secrets at rest: 32 random bytes, base64
+   * (`openssl rand -base64 32`). Required in production. Changing it makes every enrolled second
+   * factor unreadable: those users must have their MFA reset and enrol again.
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'MFA_ENCRYPTION_KEY must be base64 of 32 bytes (openssl rand -base64 32)' })
+  MFA_ENCRYPTION_KEY?: string;
+
+  /** How long the challenge between a correct password and the second factor stays usable. */
+  @Transform(toInt) @IsInt() @Min(30) @Max(900)
+  MFA_CHALLENGE_TTL_SECONDS = 300;
+
+  /** How long a clearing-house manager's break-glass access to a restricted case lasts. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 60)
+  BREAK_GLASS_MINUTES = 60;
+
+  /** Years after closure that a case's content is kept, unless its outcome has its own entry below. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  RETENTION_YEARS = 6;
+
+  /** Per-outcome retention in years, as JSON, e.g. {"no_further_action":2,"government_intervention":10}. */
+  @IsOptional() @Matches(/^\{[^{}]*\}$/, { message: 'RETENTION_YEARS_BY_OUTCOME must be a JSON object of outcome to years' })
+  RETENTION_YEARS_BY_OUTCOME?: string;
+
   /** Board statistics: any count below this is shown as "<N" (and secondary suppression applies). */
   @Transform(toInt) @IsInt() @Min(2) @Max(100)
   STATS_SUPPRESSION_THRESHOLD = 5;
@@ -155,6 +203,8 @@ const DEVELOPMENT_DEFAULTS: Partial<Record<keyof EnvironmentVariables, string>> 
   JWT_SECRET: 'development-only-secret-not-for-production-use-0000',
   // A fixed, public development key: checkpoints signed with it prove nothing outside a laptop.
   AUDIT_SIGNING_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1hdWRpdC1rZXktMDAwMDA=',
+  // A fixed, public development key ("development-only-mfa-key-0000000"): secrets under it are not secret.
+  MFA_ENCRYPTION_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1tZmEta2V5LTAwMDAwMDA=',
 };
 
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
@@ -168,7 +218,10 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     env.DATABASE_URL ??= DEVELOPMENT_DEFAULTS.DATABASE_URL;
     env.JWT_SECRET ??= DEVELOPMENT_DEFAULTS.JWT_SECRET;
     env.AUDIT_SIGNING_KEY ??= DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY;
+    env.MFA_ENCRYPTION_KEY ??= DEVELOPMENT_DEFAULTS.MFA_ENCRYPTION_KEY;
   } else {
+    if (!env.MFA_ENCRYPTION_KEY) problems.push('MFA_ENCRYPTION_KEY: required in production');
+    if (env.MFA_ENCRYPTION_KEY === DEVELOPMENT_DEFAULTS.MFA_ENCRYPTION_KEY) problems.push('MFA_ENCRYPTION_KEY: the development key cannot be used in production');
     if (!env.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: required in production');
     if (env.AUDIT_SIGNING_KEY === DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: the development key cannot be used in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');

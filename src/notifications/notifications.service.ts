@@ -2,10 +2,34 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/domain-error';
 import { NotificationKind } from './notification.entity';
+import { OutboxDispatcher } from './outbox-dispatcher';
 import { NotificationJob, QueueName, WelcomeJobData } from './queues';
+
+/** What to tell the recipients: see NotificationsService.notify for what may be in it. */
+export interface NotificationContent {
+  kind: NotificationKind;
+  /** One line, at most 200 characters; also the e-mail's subject. */
+  title: string;
+  /** At most 2000 characters. */
+  body: string;
+  /** The case it is about, if any (stored, never shown in the text). */
+  caseId: string | null;
+  /** Names this event: the same key (per recipient) is delivered once however often it is sent. */
+  dedupeKey: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Control characters (a line break in a title would be a header break in the e-mail).
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+
+/** The e-mail around a notification's text: nothing more than the inbox shows. */
+export function emailBodyOf(body: string): string {
+  return `${body}\n\nSign in to the clearing house to see the details. This message contains no case content; do not reply to it.\n`;
+}
 
 export interface InboxItem {
   id: string;
@@ -23,7 +47,52 @@ export class NotificationsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QueueName.Notifications) private readonly queue: Queue,
+    private readonly dispatcher: OutboxDispatcher,
   ) {}
+
+  /**
+   * Notifies users, inside the caller's transaction: one in-app notification per recipient and,
+   * for each recipient with an e-mail address, one e-mail in the outbox (sent by the 'email'
+   * worker after the transaction commits). Idempotent: the dedupe key is made per recipient
+   * (`<dedupeKey>:<userId>`) and a repeat inserts nothing, so running the same step twice notifies
+   * once. Disabled users and unknown ids are skipped. Returns how many notifications were new.
+   *
+   * **The title and body name the case reference and what is due, never case content**: no
+   * concern text, conversation notes, the source's identity, people's names from the case file,
+   * or anything else a case file holds. They are shown in the inbox and leave the system by
+   * e-mail, to mailboxes and servers outside its access controls and audit trail. Write
+   * "CH-2026-0042: the RIEP discussion is due on 3 March", not what the discussion is about.
+   */
+  async notify(manager: EntityManager, recipients: string[], n: NotificationContent): Promise<number> {
+    if (!n.title || n.title.length > 200 || CONTROL.test(n.title)) throw new Error('notify: the title must be one line of 1 to 200 characters');
+    if (!n.body || n.body.length > 2000 || CONTROL_BUT_NEWLINE.test(n.body)) throw new Error('notify: the body must be 1 to 2000 characters of text');
+    if (!n.dedupeKey || n.dedupeKey.length > 200) throw new Error('notify: a dedupe key of 1 to 200 characters is required');
+    if (n.caseId !== null && !UUID.test(n.caseId)) throw new Error('notify: caseId must be a UUID or null');
+    const ids = [...new Set(recipients)];
+    if (ids.some((id) => !UUID.test(id))) throw new Error('notify: recipients must be user ids (UUIDs)');
+    if (ids.length === 0) return 0;
+    const [result]: Array<{ created: number; outbox: Array<{ id: string; attempts: number; next_attempt_at: string }> | null }> = await manager.query(
+      `WITH recipient AS (
+         SELECT id, email FROM users WHERE id = ANY($1::uuid[]) AND disabled_at IS NULL
+       ), created AS (
+         INSERT INTO notifications (user_id, kind, title, body, dedupe_key, case_id)
+         SELECT id, $2, $3, $4, $5 || ':' || id, $6::uuid FROM recipient
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id, user_id
+       ), mailed AS (
+         INSERT INTO email_outbox (notification_id, to_address, subject, body)
+         SELECT created.id, recipient.email, $3, $7
+           FROM created JOIN recipient ON recipient.id = created.user_id
+          WHERE recipient.email IS NOT NULL AND recipient.email <> ''
+         RETURNING id, attempts, next_attempt_at
+       )
+       SELECT (SELECT count(*) FROM created)::int AS created,
+              (SELECT json_agg(json_build_object('id', id, 'attempts', attempts, 'next_attempt_at', next_attempt_at)) FROM mailed) AS outbox`,
+      [ids, n.kind, n.title, n.body, n.dedupeKey, n.caseId, emailBodyOf(n.body)],
+    );
+    this.dispatcher.afterCommit(manager, (result.outbox ?? []).map((r) => ({ id: r.id, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at) })));
+    return result.created;
+  }
 
   /** Called after the user's creation has committed; the job id makes a repeat enqueue harmless. */
   async enqueueWelcome(userId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenRes
 import { RequirePermission } from '../access-control/decorators';
 import { Permission } from '../access-control/permission';
 import { Actor, CurrentActor } from '../auth/actor.decorator';
+import { MfaService } from '../auth/mfa/mfa.service';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { ChangeRoleDto, CreateUserDto, ListUsersQueryDto, ResetPasswordDto, UserDto, UserIdParam, UserPageDto, VersionDto } from './dto';
 import { UsersService } from './users.service';
@@ -14,7 +15,10 @@ import { UsersService } from './users.service';
 @RequirePermission(Permission.UsersManage)
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly mfa: MfaService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a user with a role (and region or party where the role needs one)' })
@@ -73,5 +77,13 @@ export class UsersController {
   @ApiOperation({ summary: 'Lift a sign-in lock-out early' })
   async unlock(@CurrentActor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
     await this.users.unlockSignIn(actor, p.id);
+  }
+
+  @Post(':id/mfa/reset')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Remove a user's second factor and recovery codes (a lost phone); ends all their sessions. They enrol again at next sign-in." })
+  @ApiNotFoundResponse({ type: ApiErrorDto })
+  async resetMfa(@CurrentActor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
+    await this.mfa.reset(actor, p.id);
   }
 }

@@ -30,6 +30,7 @@ const PEOPLE: ReadonlyArray<{ key: string; role: Role; region?: Region; party?: 
   { key: 'officer1', role: Role.ClearingHouseOfficer },
   { key: 'officer2', role: Role.ClearingHouseOfficer },
   { key: 'manager', role: Role.ClearingHouseManager },
+  { key: 'manager2', role: Role.ClearingHouseManager },
   { key: 'riepNE1', role: Role.RiepFacilitator, region: Region.NorthEast },
   { key: 'riepNE2', role: Role.RiepFacilitator, region: Region.NorthEast },
   { key: 'riepLondon', role: Role.RiepFacilitator, region: Region.London },
@@ -48,12 +49,17 @@ const PARTIES = ['labour', 'conservative', 'green'] as const;
 type TeamEntry = { who: number; teamRole: TeamRole; membership: 'active' | 'removed' | 'removed_then_active' };
 type ConversationSpec = { handling: ItemHandling; party: number; named: number[]; stranger: boolean };
 type ConcernSpec = { handling: ItemHandling.Normal | ItemHandling.NamedOnly; named: number[]; stranger: boolean };
+type GrantSpec = { who: number; expired: boolean };
 interface CaseSpec {
   authority: number;
   referred: boolean;
   team: TeamEntry[];
   conversations: ConversationSpec[];
   concerns: ConcernSpec[];
+  /** Restricted to its team by this person (index), or not restricted. */
+  restrictedBy?: number | null;
+  /** Break-glass grants on the case. */
+  grants?: GrantSpec[];
 }
 
 describe('the access policy in SQL agrees with the pure access policy', () => {
@@ -114,12 +120,21 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
       for (const spec of specs) {
         counter += 1;
         const reference = `CH-2099-${10000 + counter}`;
+        const restrictedBy = spec.restrictedBy === undefined || spec.restrictedBy === null ? null : users[spec.restrictedBy].id;
         const [row] = await q.query(
-          `INSERT INTO cases (reference, authority_id, state, handling, referred_to_riep_at, opened_by)
-           VALUES ($1, $2, 'triage', 'official', $3, $4) RETURNING id`,
-          [reference, authorityIds[spec.authority], spec.referred ? new Date('2099-01-02T10:00:00Z') : null, managerId],
+          `INSERT INTO cases (reference, authority_id, state, handling, referred_to_riep_at, opened_by, restricted_to_team, restricted_by, restricted_at)
+           VALUES ($1, $2, 'triage', 'official', $3, $4, $5, $6, CASE WHEN $5 THEN now() END) RETURNING id`,
+          [reference, authorityIds[spec.authority], spec.referred ? new Date('2099-01-02T10:00:00Z') : null, managerId, restrictedBy !== null, restrictedBy],
         );
         caseIds.push(row.id);
+        for (const g of spec.grants ?? []) {
+          // Far from now either way, so that the database's clock and this process's agree.
+          await q.query(
+            `INSERT INTO break_glass_grants (case_id, user_id, reason, granted_at, expires_at)
+             VALUES ($1, $2, 'A reason long enough for the schema', now() - interval '2 hours', now() + ($3::int * interval '1 hour'))`,
+            [row.id, users[g.who].id, g.expired ? -1 : 1],
+          );
+        }
         for (const m of spec.team) {
           const userId = users[m.who].id;
           if (m.membership !== 'active') {
@@ -171,8 +186,12 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
 
   /** For every caller: the ids the SQL returns and the ids the pure functions allow, over the same rows. */
   async function compare(q: QueryRunner, caseIds: string[]): Promise<Agreement[]> {
-    const caseRows: Array<{ id: string; region: Region | null; referred_to_riep_at: Date | null }> = await q.query(
-      `SELECT c.id, a.region, c.referred_to_riep_at FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE c.id = ANY($1::uuid[])`,
+    const caseRows: Array<{ id: string; region: Region | null; referred_to_riep_at: Date | null; restricted_to_team: boolean; restricted_by: string | null }> = await q.query(
+      `SELECT c.id, a.region, c.referred_to_riep_at, c.restricted_to_team, c.restricted_by FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE c.id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const grantRows: Array<{ case_id: string; user_id: string; expires_at: Date }> = await q.query(
+      `SELECT case_id, user_id, expires_at FROM break_glass_grants WHERE case_id = ANY($1::uuid[])`,
       [caseIds],
     );
     const teamRows: Array<{ case_id: string; user_id: string; team_role: TeamRole; removed_at: Date | null }> = await q.query(
@@ -187,6 +206,10 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
           authorityRegion: r.region,
           referredToRiepAt: r.referred_to_riep_at,
           team: teamRows.filter((m) => m.case_id === r.id && m.removed_at === null).map((m) => ({ userId: m.user_id, teamRole: m.team_role })),
+          restrictedToTeam: r.restricted_to_team,
+          restrictedBy: r.restricted_by,
+          // Every grant, expired or not: the pure rule decides which still count.
+          breakGlassGrants: grantRows.filter((g) => g.case_id === r.id).map((g) => ({ userId: g.user_id, expiresAt: g.expires_at })),
         },
       ]),
     );
@@ -308,6 +331,44 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     expect(seen('manager', 'concerns')).toBe(4);
   });
 
+  it('agrees on cases restricted to their team, with break-glass grants live and expired', async () => {
+    const teams: TeamEntry[][] = [
+      [],
+      [{ who: person('officer1'), teamRole: TeamRole.CaseOfficer, membership: 'active' }],
+      [{ who: person('officer1'), teamRole: TeamRole.CaseOfficer, membership: 'removed' }],
+      [{ who: person('riepNE1'), teamRole: TeamRole.RiepFacilitator, membership: 'active' }],
+      [{ who: person('peerLabour1'), teamRole: TeamRole.LeadPoliticalPeer, membership: 'active' }],
+      [{ who: person('manager2'), teamRole: TeamRole.CaseLead, membership: 'active' }],
+    ];
+    const grantSets: GrantSpec[][] = [
+      [],
+      [{ who: person('manager2'), expired: false }],
+      [{ who: person('manager2'), expired: true }],
+      // Grants to people break-glass is not for change nothing.
+      [{ who: person('officer2'), expired: false }, { who: person('peerLabour2'), expired: false }],
+    ];
+    const specs: CaseSpec[] = [];
+    for (const restrictedBy of [null, person('manager'), person('manager2')]) {
+      for (const team of teams) {
+        for (const grants of grantSets) specs.push({ authority: 0, referred: true, team, conversations: [], concerns: [], restrictedBy, grants });
+      }
+    }
+    const results = await inWorld(specs, compare);
+    expectAgreement(results);
+
+    const seen = (label: string) => results.find((r) => r.label === label && r.what === 'cases')!.pure.length;
+    const perRestriction = teams.length * grantSets.length; // 24 cases per setting of restrictedBy
+    // manager restricted 24 (sees them: the setter) and manager2 restricted 24 (manager sees those only when on the team: never here).
+    expect(seen('manager')).toBe(perRestriction * 2);
+    // manager2: everything unrestricted, all it restricted, and of manager's: its team (4) and its live grants (6, one of which is also the team).
+    expect(seen('manager2')).toBe(perRestriction * 2 + grantSets.length + teams.length - 1);
+    // officer1: unrestricted, plus the restricted ones it is on the team of (4 grant sets x 2 restrictions).
+    expect(seen('officer1')).toBe(perRestriction + 2 * grantSets.length);
+    expect(seen('officer2')).toBe(perRestriction);
+    // riepNE1 (all cases are referred North East ones): unrestricted, and restricted ones when on the team.
+    expect(seen('riepNE1')).toBe(perRestriction + 2 * grantSets.length);
+  });
+
   it('agrees on random case files for every kind of caller', async () => {
     const who = fc.integer({ min: 0, max: PEOPLE.length - 1 });
     const named = fc.uniqueArray(who, { maxLength: 3 });
@@ -328,12 +389,15 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     const concernArb: fc.Arbitrary<ConcernSpec> = fc
       .record({ handling: fc.constantFrom(ItemHandling.Normal as const, ItemHandling.NamedOnly as const), named, stranger: fc.boolean() })
       .map(namedOnly);
+    const managers = [person('manager'), person('manager2')];
     const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
       authority: fc.integer({ min: 0, max: AUTHORITY_REGIONS.length - 1 }),
       referred: fc.boolean(),
       team: teamArb,
       conversations: fc.array(conversationArb, { maxLength: 4 }),
       concerns: fc.array(concernArb, { maxLength: 3 }),
+      restrictedBy: fc.option(fc.constantFrom(...managers), { nil: null }),
+      grants: fc.uniqueArray(fc.record({ who, expired: fc.boolean() }), { selector: (g) => g.who, maxLength: 3 }),
     });
 
     await fc.assert(

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Region, Role } from '../../src/access-control/role';
 import { AppModule } from '../../src/app.module';
+import { totpCodeAt, totpStepAt } from '../../src/auth/mfa/totp';
 import { hashPassword } from '../../src/auth/password-hash';
 import { configureApp } from '../../src/bootstrap';
 import { AppConfig } from '../../src/config/app-config';
@@ -68,13 +69,82 @@ export async function partyIdOf(ds: DataSource, name: string): Promise<string> {
   return row.id;
 }
 
+/**
+ * What the helpers know of each test user's second factor (per test process): the secret given
+ * at enrolment, the recovery codes not yet used, and the last time step a helper used, so that
+ * they never offer the server a code it would refuse as a replay.
+ */
+export interface TestMfa {
+  secret: string;
+  recoveryCodes: string[];
+  lastStep: number;
+}
+const mfaByEmail = new Map<string, TestMfa>();
+
+/** The second factor the helpers enrolled for this address (undefined if none). */
+export function mfaOf(email: string): TestMfa | undefined {
+  return mfaByEmail.get(email.toLowerCase());
+}
+
+/** The TOTP code of a secret for the current step (or `offset` steps from it). */
+export function totpNow(secret: string, offset = 0): string {
+  return totpCodeAt(secret, totpStepAt(Date.now()) + offset);
+}
+
+/**
+ * A code the server will accept for this user now, taking the next unused step in its window
+ * (current or next); null when both were used already (the caller may use a recovery code).
+ */
+export function nextTotp(email: string): string | null {
+  const mfa = mfaOf(email);
+  if (!mfa) throw new Error(`no second factor known for ${email}`);
+  const current = totpStepAt(Date.now());
+  const step = Math.max(mfa.lastStep + 1, current);
+  if (step > current + 1) return null;
+  mfa.lastStep = step;
+  return totpCodeAt(mfa.secret, step);
+}
+
+/** Enrols and confirms a second factor with the given session (which then has full access). */
+export async function enrolMfa(http: TestApp['http'], email: string, accessToken: string): Promise<TestMfa> {
+  const auth = { Authorization: `Bearer ${accessToken}` };
+  const enrolled = await request(http).post('/auth/mfa/enrol').set(auth);
+  if (enrolled.status !== 200) throw new Error(`MFA enrolment of ${email} failed: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
+  const step = totpStepAt(Date.now());
+  const confirmed = await request(http).post('/auth/mfa/confirm').set(auth).send({ code: totpCodeAt(enrolled.body.secret, step) });
+  if (confirmed.status !== 200) throw new Error(`MFA confirmation of ${email} failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+  const mfa: TestMfa = { secret: enrolled.body.secret, recoveryCodes: [...confirmed.body.recoveryCodes], lastStep: step };
+  mfaByEmail.set(email.toLowerCase(), mfa);
+  return mfa;
+}
+
+/**
+ * Signs in through the API and returns full-access tokens, whatever the role: a user with a
+ * second factor completes the challenge with the next TOTP code (or a recovery code when the
+ * codes of this moment are used up); a manager, administrator or auditor without one enrols one
+ * first (so later sign-ins of theirs go through the challenge).
+ */
 export async function signIn(http: TestApp['http'], email: string, password = TEST_PASSWORD): Promise<{ accessToken: string; refreshToken: string }> {
   const res = await request(http).post('/auth/sign-in').send({ email, password });
   if (res.status !== 200) throw new Error(`sign-in of ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.body.mfaRequired) {
+    const mfa = mfaOf(email);
+    if (!mfa) throw new Error(`${email} has a second factor the test helpers did not enrol`);
+    let code = nextTotp(email);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      code ??= mfa.recoveryCodes.shift() ?? null;
+      if (!code) break;
+      const verified = await request(http).post('/auth/mfa/verify').send({ challengeToken: res.body.challengeToken, code });
+      if (verified.status === 200) return { accessToken: verified.body.accessToken, refreshToken: verified.body.refreshToken };
+      code = null; // the TOTP code was refused (used elsewhere): fall back to a recovery code
+    }
+    throw new Error(`MFA verification of ${email} failed`);
+  }
+  if (res.body.mfaEnrolmentRequired) await enrolMfa(http, email, res.body.accessToken);
   return { accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 
-/** A signed-in user of the given role: its record and a bearer header. */
+/** A signed-in user of the given role (with a second factor enrolled where the role requires one): its record and a bearer header. */
 export async function signedIn(t: TestApp, role: Role, opts: Parameters<typeof createUser>[2] = {}): Promise<TestUser & { token: string; auth: { Authorization: string } }> {
   const user = await createUser(t.ds, role, opts);
   const { accessToken } = await signIn(t.http, user.email);
