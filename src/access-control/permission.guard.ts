@@ -47,7 +47,20 @@ export class PermissionGuard implements CanActivate {
       this.logger.error(`Route ${context.getClass().name}.${context.getHandler().name} names no permission; refused`);
       throw new ForbiddenError();
     }
-    if (!principal || !roleHasPermission(principal.role, permission)) throw new ForbiddenError();
+    if (!principal || !roleHasPermission(principal.role, permission)) {
+      // Every refused attempt is audited, including those refused before any record is touched.
+      if (principal) {
+        await this.audit.recordNow(
+          { userId: principal.userId, role: principal.role, requestId: req.id ? String(req.id) : null, clientIp: req.ip ?? null, userAgent: (req.headers['user-agent'] as string | undefined) ?? null },
+          {
+            action: AuditAction.RouteRefused, resourceType: ResourceType.Route, outcome: AuditOutcome.Denied, rule: `permission:${permission}`,
+            // The route pattern (never the path itself, which may name a case).
+            resourceId: `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? 'unknown'}`.slice(0, 200),
+          },
+        );
+      }
+      throw new ForbiddenError();
+    }
     return true;
   }
 }

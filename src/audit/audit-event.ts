@@ -21,6 +21,8 @@ export enum AuditAction {
   ResetPassword = 'reset_password',
   UnlockSignIn = 'unlock_sign_in',
   ChangePassword = 'change_password',
+  /** A request refused by its route's permission (the role may never do this). */
+  RouteRefused = 'route_refused',
   /** The retention job listed cases whose content is due for destruction. */
   ListDue = 'list_due',
   /** A manager approved destruction and the case's content was destroyed. */
@@ -66,6 +68,8 @@ export enum ResourceType {
   Session = 'session',
   User = 'user',
   AuditTrail = 'audit_trail',
+  /** An API route as a whole (refusals by route permission). */
+  Route = 'route',
   Statistics = 'statistics',
   EarlyWarning = 'early_warning',
   Retention = 'retention',

@@ -136,3 +136,24 @@ describe('no case data without its audit record', () => {
     ]);
   });
 });
+
+describe('refusals by route permission', () => {
+  let app: TestApp;
+  beforeAll(async () => { app = await createTestApp(); });
+  afterAll(async () => { await app.close(); });
+
+  it('are audited too: an auditor asking for case content leaves a denied record naming the route pattern and the permission', async () => {
+    const auditor = await signedIn(app, Role.Auditor);
+    const res = await request(app.http).get('/cases/CH-2026-0001').set(auditor.auth);
+    expect(res.status).toBe(403);
+    const rows = await app.ds.query(`SELECT action, resource_type, resource_id, outcome, rule FROM audit_events WHERE actor_id = $1 AND action = 'route_refused'`, [auditor.id]);
+    expect(rows).toEqual([{ action: 'route_refused', resource_type: 'route', resource_id: 'GET /cases/:id', outcome: 'denied', rule: 'permission:case-file:read' }]);
+  });
+
+  it('are not recorded for an allowed route', async () => {
+    const officer = await signedIn(app, Role.ClearingHouseOfficer);
+    expect((await request(app.http).get('/cases').set(officer.auth)).status).toBe(200);
+    const rows = await app.ds.query(`SELECT 1 FROM audit_events WHERE actor_id = $1 AND action = 'route_refused'`, [officer.id]);
+    expect(rows).toHaveLength(0);
+  });
+});
