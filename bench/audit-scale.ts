@@ -256,7 +256,7 @@ function queryOf(kind: 'case' | 'user', pair: Pair): AuditSearchQueryDto {
 }
 
 /** The auditor's search, through AuditQueryService itself, timed end to end (pool, round trip, mapping). */
-async function measureStage(serviceUrl: string, stageLabel: string, samples: Record<'case' | 'user', Pair[]>, sampleCount: number) {
+async function measureStage(serviceUrl: string, stageLabel: string, samples: Record<'case' | 'user', Pair[]>, sampleCount: number, tag: string) {
   const ds = new DataSource(dataSourceOptions({ url: serviceUrl, poolSize: 2, applicationName: 'bench-auditor' }));
   await ds.initialize();
   let last: { sql: string; params: unknown[] } | undefined;
@@ -286,7 +286,7 @@ async function measureStage(serviceUrl: string, stageLabel: string, samples: Rec
       await service.search(queryOf(kind, explainPair));
       const captured = last!;
       const plan: Array<{ 'QUERY PLAN': string }> = await ds.query(`EXPLAIN (ANALYZE, BUFFERS, SETTINGS) ${captured.sql}`, captured.params);
-      const planFile = `audit-scale-${today()}-${stageLabel}-${kind}.plan.txt`;
+      const planFile = `audit-scale-${today()}${tag}-${stageLabel}-${kind}.plan.txt`;
       writeFileSync(
         join(resultsDir(), planFile),
         `-- ${kind} over one month at ${stageLabel} rows, as AuditQueryService.search issues it\n-- params: ${JSON.stringify(captured.params)}\n${captured.sql}\n\n${plan.map((r) => r['QUERY PLAN']).join('\n')}\n`,
@@ -320,6 +320,8 @@ export async function runAuditScale(argv: string[] = process.argv.slice(2)): Pro
   const sampleCount = numberOption(argv, '--samples', 200);
   const jobs = numberOption(argv, '--jobs', 2);
   const reuse = flag(argv, '--reuse');
+  // Names the result files apart from the main run's (audit-scale-<date>-<tag>...).
+  const tag = option(argv, '--tag') ? `-${option(argv, '--tag')}` : '';
   const url = databaseUrl(dbName);
   const serviceUrl = withUser(url, BENCH_SERVICE_LOGIN);
   const started = Date.now();
@@ -367,7 +369,7 @@ export async function runAuditScale(argv: string[] = process.argv.slice(2)): Pro
     }
     const stageLabel = label(target);
     log(`measuring at ${stageLabel} rows (load ${loadAverage()})`);
-    const measured = await measureStage(serviceUrl, stageLabel, samples, sampleCount);
+    const measured = await measureStage(serviceUrl, stageLabel, samples, sampleCount, tag);
     stages.push({ label: stageLabel, table: await tableFacts(url), loadAverage: loadAverage(), ...measured });
   }
 
@@ -398,7 +400,7 @@ export async function runAuditScale(argv: string[] = process.argv.slice(2)): Pro
     }
     result.ratios = { of: `${large.label}/${small.label}`, target: '<= 2', ...ratios };
   }
-  const file = writeResult(`audit-scale-${today()}.json`, result);
+  const file = writeResult(`audit-scale-${today()}${tag}.json`, result);
   log(`audit-scale: results in ${file}`);
   return result;
 }

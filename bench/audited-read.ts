@@ -27,7 +27,7 @@ import type { LoadRequest, LoadResponse } from './load-generator';
  * same application with the AuditWriter replaced by a no-op. The replacement exists only here,
  * in the benchmark's testing module: the service has no switch that turns auditing off.
  *
- *   node dist/bench/audited-read.js [--cases 300] [--duration 10] [--connections 8,32] [--read-db ch_bench_read]
+ *   node dist/bench/audited-read.js [--cases 300] [--duration 10] [--rounds 2] [--connections 8,32] [--read-db ch_bench_read]
  *
  * Both applications run in this process on loopback ports; autocannon runs in a child process.
  * For each concurrency: a warm-up of each, then audited, unaudited, audited, unaudited.
@@ -116,6 +116,7 @@ export async function runAuditedRead(argv: string[] = process.argv.slice(2)): Pr
   const warmup = numberOption(argv, '--warmup', 3);
   const connectionLevels = (option(argv, '--connections') ?? '8,32').split(',').map(Number);
   const quiet = !flag(argv, '--verbose');
+  const rounds = numberOption(argv, '--rounds', 2);
   const url = databaseUrl(dbName);
   const started = Date.now();
   const machine = await machineFacts();
@@ -194,7 +195,7 @@ export async function runAuditedRead(argv: string[] = process.argv.slice(2)): Pr
         await drainSealer(sealer);
         await load({ url: apps[variant].url, paths, headers, connections, durationSeconds: warmup });
       }
-      for (let roundNo = 1; roundNo <= 2; roundNo++) {
+      for (let roundNo = 1; roundNo <= rounds; roundNo++) {
         for (const variant of ['audited', 'unaudited'] as const) {
           await drainSealer(sealer);
           const auditBefore: Array<{ n: string }> = await owner.query(`SELECT count(*) AS n FROM audit_events`);
@@ -238,10 +239,10 @@ export async function runAuditedRead(argv: string[] = process.argv.slice(2)): Pr
       date: new Date().toISOString(),
       machine,
       settings: {
-        database: dbName, cases: caseCount, durationSeconds: duration, warmupSeconds: warmup, connections: connectionLevels,
+        database: dbName, rounds, cases: caseCount, durationSeconds: duration, warmupSeconds: warmup, connections: connectionLevels,
         endpoint: 'GET /cases/:id, rotating over the cases, as a signed-in clearing-house officer',
-        order: 'per concurrency: warm-up audited and unaudited, then audited, unaudited, audited, unaudited; sealer drained before each run',
-        figures: 'p50/p99 pooled over both runs of a variant (every response time, from autocannon in a child process); req/s is the mean of the two runs',
+        order: `per concurrency: warm-up audited and unaudited, then audited, unaudited repeated ${rounds} times (A B A B ...); sealer drained before each run`,
+        figures: 'p50/p99 pooled over all runs of a variant (every response time, from autocannon in a child process); req/s is the mean of the runs',
         baseline: 'AuditWriter overridden in this harness only with { record: async () => undefined, recordNow: async () => undefined }',
         logLevel: settings.LOG_LEVEL, rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE, databasePoolSize: settings.DATABASE_POOL_SIZE,
       },
@@ -250,7 +251,8 @@ export async function runAuditedRead(argv: string[] = process.argv.slice(2)): Pr
       target: 'audited/unaudited <= 1.15',
       totalSeconds: round((Date.now() - started) / 1000, 1),
     };
-    const file = writeResult(`audited-read-${today()}.json`, result);
+    const tag = option(argv, '--tag') ? `-${option(argv, '--tag')}` : '';
+    const file = writeResult(`audited-read-${today()}${tag}.json`, result);
     log(`audited-read: results in ${file}`);
     return result;
   } finally {
