@@ -61,11 +61,10 @@ export async function createUser(ds: DataSource, role: Role, opts: { region?: Re
   return { id: row.id, email, role, region, partyId, password: TEST_PASSWORD };
 }
 
+/** The party's id, creating it only if missing: never rewrites an existing row (other tests watch the table for changes). */
 export async function partyIdOf(ds: DataSource, name: string): Promise<string> {
-  const [row] = await ds.query(
-    `INSERT INTO parties (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-    [name],
-  );
+  await ds.query(`INSERT INTO parties (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
+  const [row] = await ds.query(`SELECT id FROM parties WHERE name = $1`, [name]);
   return row.id;
 }
 
