@@ -85,6 +85,16 @@ async function drainSealer(sealer: AuditSealer): Promise<void> {
   }
 }
 
+async function settleAuditCount(owner: DataSource): Promise<void> {
+  let last = -1;
+  for (;;) {
+    const [{ n }]: Array<{ n: string }> = await owner.query(`SELECT count(*) AS n FROM audit_events`);
+    if (Number(n) === last) return;
+    last = Number(n);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 interface RunFigures {
   variant: Variant;
   connections: number;
@@ -197,6 +207,8 @@ export async function runAuditedRead(argv: string[] = process.argv.slice(2)): Pr
       }
       for (let roundNo = 1; roundNo <= rounds; roundNo++) {
         for (const variant of ['audited', 'unaudited'] as const) {
+          // Requests still in flight when the previous load stopped may commit their records late: wait for the count to settle.
+          await settleAuditCount(owner);
           await drainSealer(sealer);
           const auditBefore: Array<{ n: string }> = await owner.query(`SELECT count(*) AS n FROM audit_events`);
           const res = await load({ url: apps[variant].url, paths, headers, connections, durationSeconds: duration });
