@@ -1,4 +1,5 @@
 import { Principal } from '../auth/principal';
+import { CompartmentFacts, compartmentScopeSql, compartmentVisibility } from '../compartments/compartment-policy';
 import { ItemHandling, TeamRole } from './handling';
 import { Region, Role } from './role';
 
@@ -39,6 +40,12 @@ export enum AccessRule {
   RestrictedToTeam = 'restricted_to_team',
   BreakGlassReadOnly = 'break_glass_read_only',
   SourceNotUnderBreakGlass = 'source_not_under_break_glass',
+  /** The caller recused themselves from the case (src/conflicts): hidden whatever else would allow, until a manager withdraws it. */
+  Recused = 'recused',
+  /** A government liaison reads no case file, only a pre-intervention pack (src/stage-access). */
+  LiaisonPackOnly = 'liaison_pack_only',
+  /** A record in a compartment the caller is not inside (src/compartments): hidden as if it did not exist. */
+  ItemInCompartment = 'item_in_compartment',
 }
 
 export interface AccessDecision {
@@ -62,6 +69,8 @@ export interface CaseAccessFacts {
   restrictedBy?: string | null;
   /** Break-glass grants on the case (only the caller's own count, and only until they expire). */
   breakGlassGrants?: ReadonlyArray<BreakGlassGrantFacts>;
+  /** Users with an unwithdrawn recusal from the case (src/conflicts): they see nothing of it. */
+  recusedUserIds?: readonly string[];
 }
 
 /** The facts of an item (concern, conversation record) that decide who may see it. */
@@ -69,6 +78,8 @@ export interface ItemAccessFacts {
   handling: ItemHandling;
   partyId: string | null;
   namedUserIds: readonly string[];
+  /** The compartment a conversation record is in (src/compartments), if any. */
+  compartment?: CompartmentFacts | null;
 }
 
 /** What a caller may do on a case they can see. */
@@ -111,6 +122,8 @@ export function hasActiveGrant(p: Pick<Principal, 'userId'>, c: CaseAccessFacts,
  * unexpired break-glass grant on it.
  */
 export function caseVisibility(p: Principal, c: CaseAccessFacts, now: Date = new Date()): AccessDecision {
+  // A recusal is the caller's own decision to step away: it beats every rule that would let them see the case.
+  if (c.recusedUserIds?.includes(p.userId)) return deny(AccessRule.Recused);
   const register = registerVisibility(p, c);
   if (!c.restrictedToTeam || !register.allowed) return register;
   if (onTeam(p, c)) return allow(AccessRule.RestrictedOnTeam);
@@ -134,13 +147,18 @@ function registerVisibility(p: Principal, c: CaseAccessFacts): AccessDecision {
       return onTeam(p, c) ? allow(AccessRule.PeerOnTeam) : deny(AccessRule.PeerNotOnTeam);
     case Role.Auditor:
     case Role.Administrator:
+    case Role.BoardMember:
       return deny(AccessRule.NoCaseContentForRole);
+    case Role.GovernmentLiaison:
+      return deny(AccessRule.LiaisonPackOnly);
   }
 }
 
 /** Item-level marking, applied on top of case visibility. */
 export function itemVisibility(p: Principal, item: ItemAccessFacts): AccessDecision {
   const manager = p.role === Role.ClearingHouseManager;
+  // A compartment keeps out everyone not inside it, managers included, whatever the marking.
+  if (item.compartment && !compartmentVisibility(p, item.compartment).allowed) return deny(AccessRule.ItemInCompartment);
   switch (item.handling) {
     case ItemHandling.Normal:
       return allow(AccessRule.ItemNormal);
@@ -155,8 +173,11 @@ export function itemVisibility(p: Principal, item: ItemAccessFacts): AccessDecis
 }
 
 /**
- * The source's identity: clearing-house staff only; everyone else gets the concern without it.
- * Never under break-glass: `caseAccess` is the decision that let the caller see the case.
+ * The first gate to a source's identity: clearing-house staff only, and never under break-glass
+ * (`caseAccess` is the decision that let the caller see the case). Passing it shows nothing by
+ * itself: ordinary reads of a concern never carry the identity (only `hasSource` and the
+ * channel); a manager reveals it with a reason, a colleague reads it under a release approved by
+ * a second manager (`SourceIdentityPolicy`, src/source-identity/source-identity-policy.ts).
  */
 export function sourceVisibility(p: Principal, caseAccess?: AccessDecision): AccessDecision {
   if (caseAccess?.rule === AccessRule.BreakGlass) return deny(AccessRule.SourceNotUnderBreakGlass);
@@ -214,8 +235,13 @@ export function caseScopeSql(p: Principal, next: number): SqlFragment {
     ? `(NOT c.restricted_to_team OR ${teamMemberSql(me)} OR c.restricted_by = $${me}::uuid
         OR EXISTS (SELECT 1 FROM break_glass_grants g WHERE g.case_id = c.id AND g.user_id = $${me}::uuid AND g.expires_at > now()))`
     : `(NOT c.restricted_to_team OR ${teamMemberSql(me)})`;
-  return { sql: register.sql === 'TRUE' ? restricted : `(${register.sql} AND ${restricted})`, params: [...register.params, p.userId] };
+  const scoped = register.sql === 'TRUE' ? restricted : `(${register.sql} AND ${restricted})`;
+  return { sql: `(${scoped} AND NOT ${recusedSql(me)})`, params: [...register.params, p.userId] };
 }
+
+/** The caller ($n) recused themselves from case `c` (AccessRule.Recused). */
+const recusedSql = (n: number) =>
+  `EXISTS (SELECT 1 FROM case_recusals rc WHERE rc.case_id = c.id AND rc.user_id = $${n}::uuid AND rc.withdrawn_at IS NULL)`;
 
 /**
  * Rows of the caller's list that they see only through a break-glass grant (each such row is
@@ -241,6 +267,8 @@ function registerScopeSql(p: Principal, next: number): SqlFragment {
       return { sql: teamMember(next), params: [p.userId] };
     case Role.Auditor:
     case Role.Administrator:
+    case Role.BoardMember:
+    case Role.GovernmentLiaison:
       return { sql: 'FALSE', params: [] };
   }
 }
@@ -250,6 +278,16 @@ function registerScopeSql(p: Principal, next: number): SqlFragment {
  * named_user_ids (and party_id when the item kind can be party-confidential).
  */
 export function itemScopeSql(p: Principal, next: number, { partyMarking }: { partyMarking: boolean }): SqlFragment {
+  // Items that can be party-confidential are conversation records, which can also be in a compartment.
+  if (partyMarking) {
+    const inner = itemMarkingScopeSql(p, next, partyMarking);
+    const compartment = compartmentScopeSql(p, next + inner.params.length);
+    return { sql: `(${inner.sql} AND ${compartment.sql})`, params: [...inner.params, ...compartment.params] };
+  }
+  return itemMarkingScopeSql(p, next, partyMarking);
+}
+
+function itemMarkingScopeSql(p: Principal, next: number, partyMarking: boolean): SqlFragment {
   if (p.role === Role.ClearingHouseManager) return { sql: 'TRUE', params: [] };
   const named = `(i.handling = 'named_only' AND $${next}::uuid = ANY (i.named_user_ids))`;
   if (p.role === Role.LeadPoliticalPeer && partyMarking) {

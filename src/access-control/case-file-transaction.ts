@@ -6,9 +6,12 @@ import { AuditWriter } from '../audit/audit-writer';
 import { Actor } from '../auth/actor.decorator';
 import { DomainError, ForbiddenError, NotFoundError } from '../common/domain-error';
 import { ErrorCode } from '../common/error-code';
+import { recordIdempotencyKey } from '../idempotency/idempotency-context';
 import { CaseState } from '../workflow/case-state';
-import { AccessDecision, AccessRule, CaseAccessFacts, CaseAction, caseActionDecision } from './case-access-policy';
-import { TeamRole } from './handling';
+import { actAsUser } from '../database/row-security';
+import { compartmentOfRecord } from '../compartments/compartment-facts';
+import { AccessDecision, AccessRule, CaseAccessFacts, CaseAction, caseActionDecision, itemVisibility } from './case-access-policy';
+import { ItemHandling, TeamRole } from './handling';
 import { Region } from './role';
 
 /**
@@ -50,6 +53,8 @@ export interface CaseRow {
   team: Array<{ userId: string; teamRole: TeamRole; displayName: string; addedAt: string }>;
   /** Unexpired break-glass grants on the case. */
   break_glass_grants: Array<{ userId: string; expiresAt: string }>;
+  /** Users with an unwithdrawn recusal from the case (src/conflicts). */
+  recused_user_ids: string[];
 }
 
 export const CASE_SELECT = `
@@ -61,7 +66,8 @@ export const CASE_SELECT = `
                      FROM case_team_members tm JOIN users u ON u.id = tm.user_id
                     WHERE tm.case_id = c.id AND tm.removed_at IS NULL), '[]') AS team,
          coalesce((SELECT jsonb_agg(jsonb_build_object('userId', g.user_id, 'expiresAt', g.expires_at))
-                     FROM break_glass_grants g WHERE g.case_id = c.id AND g.expires_at > now()), '[]') AS break_glass_grants
+                     FROM break_glass_grants g WHERE g.case_id = c.id AND g.expires_at > now()), '[]') AS break_glass_grants,
+         coalesce((SELECT jsonb_agg(r.user_id) FROM case_recusals r WHERE r.case_id = c.id AND r.withdrawn_at IS NULL), '[]') AS recused_user_ids
     FROM cases c JOIN authorities a ON a.id = c.authority_id`;
 
 export function accessFactsOf(row: CaseRow): CaseAccessFacts {
@@ -72,12 +78,42 @@ export function accessFactsOf(row: CaseRow): CaseAccessFacts {
     restrictedToTeam: row.restricted_to_team,
     restrictedBy: row.restricted_by,
     breakGlassGrants: row.break_glass_grants,
+    recusedUserIds: row.recused_user_ids,
   };
 }
 
 /** The one "not found" answer for a kind of record, whether it is missing or hidden from the caller. */
 function notFoundError(resourceType: ResourceType): NotFoundError {
   return new NotFoundError(resourceType.charAt(0).toUpperCase() + resourceType.slice(1).replace(/_/g, ' '));
+}
+
+/** The audit rule of a refusal by the database's row-level security alone (the application's policy would have allowed it). */
+export const ROW_SECURITY_RULE = 'row_security';
+
+/** Items `refuseUnseenItem` can locate (ch_locate_item in migrations/1764381300000-RowLevelSecurity.ts). */
+export type LocatableItem = 'concern' | 'conversation' | 'meeting' | 'support';
+
+interface CaseRefusalFacts {
+  id: string;
+  reference: string;
+  authority_region: Region | null;
+  referred_to_riep_at: Date | null;
+  restricted_to_team: boolean;
+  restricted_by: string | null;
+  team: Array<{ userId: string; teamRole: TeamRole }>;
+  break_glass_grants: Array<{ userId: string; expiresAt: string }>;
+}
+
+function refusalFactsOf(f: CaseRefusalFacts): CaseAccessFacts {
+  return {
+    authorityRegion: f.authority_region, referredToRiepAt: f.referred_to_riep_at, team: f.team,
+    restrictedToTeam: f.restricted_to_team, restrictedBy: f.restricted_by, breakGlassGrants: f.break_glass_grants,
+  };
+}
+
+/** A command that locks a case is about to change it: never under break-glass (read only). */
+function lockedUnderBreakGlass(lock: boolean | undefined, visible: AccessDecision): boolean {
+  return !!lock && visible.rule === AccessRule.BreakGlass;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -139,8 +175,21 @@ export class CaseFileTx {
     const resourceType = opts.resourceType ?? ResourceType.Case;
     const notFound = () => (opts.hiddenAs ? notFoundError(opts.hiddenAs) : new NotFoundError('Case'));
     if (!row) {
+      // Row-level security hid it, or it does not exist: the access facts (never content) say
+      // which rule hid it, for the audit record; the answer is "not found" either way.
+      const [facts]: CaseRefusalFacts[] = await this.manager.query(`SELECT * FROM ch_case_refusal_facts($1)`, [idOrReference]);
+      // A recusal hides the case from its user in the database too (migrations/1764381500000-Conflicts.ts): name it.
+      const recused = facts ? (await this.manager.query(`SELECT ch_is_recused($1::uuid) AS r`, [facts.id]))[0].r === true : false;
+      const hiddenFacts = facts ? { ...refusalFactsOf(facts), recusedUserIds: recused ? [this.actor.principal.userId] : [] } : undefined;
+      const hidden = hiddenFacts ? caseActionDecision(this.actor.principal, action, hiddenFacts).visible : undefined;
+      const rule = !facts ? 'case_not_found' : !hidden!.allowed ? hidden!.rule : lockedUnderBreakGlass(opts.lock, hidden!) ? AccessRule.BreakGlassReadOnly : ROW_SECURITY_RULE;
+      if (rule === AccessRule.BreakGlassReadOnly) {
+        throw new RefusedAccess(new ForbiddenError('Break-glass access is read-only'), {
+          action: auditAction, resourceType, resourceId: facts.id, caseId: facts.id, outcome: AuditOutcome.Denied, rule,
+        });
+      }
       throw new RefusedAccess(notFound(), {
-        action: auditAction, resourceType, resourceId: idOrReference.slice(0, 64), outcome: AuditOutcome.Denied, rule: 'case_not_found',
+        action: auditAction, resourceType, resourceId: facts?.id ?? idOrReference.slice(0, 64), caseId: facts?.id ?? null, outcome: AuditOutcome.Denied, rule,
       });
     }
     const decision = caseActionDecision(this.actor.principal, action, accessFactsOf(row));
@@ -165,6 +214,32 @@ export class CaseFileTx {
     }
     this.access.set(row.id, decision.visible);
     return row;
+  }
+
+  /**
+   * The access facts (never content) of a case by id or reference, whether or not row-level
+   * security lets the caller read it: for break-glass, which is asked for exactly on a case the
+   * caller cannot see.
+   */
+  async caseAccessFacts(idOrReference: string): Promise<{ id: string; reference: string; facts: CaseAccessFacts } | undefined> {
+    const [f]: CaseRefusalFacts[] = await this.manager.query(`SELECT * FROM ch_case_refusal_facts($1)`, [idOrReference]);
+    return f && { id: f.id, reference: f.reference, facts: refusalFactsOf(f) };
+  }
+
+  /**
+   * Refuses with 404 an item the caller's own query did not return (row-level security hid it,
+   * or it does not exist), auditing the rule that hid it: its case's, its marking's, or, where
+   * the application's policy would have shown it, the database's (`row_security`).
+   */
+  async refuseUnseenItem(kind: LocatableItem, resourceType: ResourceType, resourceId: string, action = AuditAction.Read, missingRule = `${kind}_not_found`): Promise<never> {
+    const [item]: Array<{ case_id: string; handling: ItemHandling; party_id: string | null; named_user_ids: string[] }> =
+      await this.manager.query(`SELECT * FROM ch_locate_item($1, $2)`, [kind, resourceId]);
+    if (!item) this.refuseHiddenItem(resourceType, resourceId, null, missingRule, action);
+    await this.openCase(item.case_id, CaseAction.Read, { resourceType, auditAction: action, hiddenAs: resourceType });
+    // A conversation record in a compartment the caller is outside of (src/compartments) names that rule.
+    const compartment = kind === 'conversation' ? await compartmentOfRecord(this.manager, resourceId) : null;
+    const visible = itemVisibility(this.actor.principal, { handling: item.handling, partyId: item.party_id, namedUserIds: item.named_user_ids, compartment });
+    this.refuseHiddenItem(resourceType, resourceId, item.case_id, visible.allowed ? ROW_SECURITY_RULE : visible.rule, action);
   }
 
   /** Refuses with 404 (and an audit record) an item the caller may not see inside a case they can. */
@@ -193,8 +268,12 @@ export class CaseFileTransactions {
   async run<T>(actor: Actor, command: (tx: CaseFileTx) => Promise<T>): Promise<T> {
     try {
       return await this.dataSource.transaction(async (manager) => {
+        // First: the database's row-level security sees this user, for this transaction only.
+        await actAsUser(manager, actor.principal.userId);
         const tx = new CaseFileTx(manager, actor);
         const result = await command(tx);
+        // An Idempotency-Key commits with what it created, or not at all (src/idempotency).
+        await recordIdempotencyKey(manager, actor, result);
         await this.auditWriter.record(manager, actor, tx.takeAudit());
         return result;
       });
@@ -202,6 +281,13 @@ export class CaseFileTransactions {
       if (error instanceof RefusedAccess) {
         await this.auditWriter.recordNow(actor, error.audit);
         throw error.publicError;
+      }
+      // Row-level security refused a write the application let through: refused and audited
+      // like any other refusal, never a 500 (the database is the second lock, not a crash).
+      const driverError = (error as { driverError?: { code?: string; message?: string } })?.driverError;
+      if (driverError?.code === '42501' && /row-level security/.test(driverError.message ?? '')) {
+        await this.auditWriter.recordNow(actor, { action: AuditAction.Update, resourceType: ResourceType.Case, outcome: AuditOutcome.Denied, rule: ROW_SECURITY_RULE });
+        throw new ForbiddenError('This change is not allowed');
       }
       if ((error as { code?: string; driverError?: { code?: string } })?.driverError?.code === '40001') {
         throw new DomainError(ErrorCode.VersionConflict, 'The case was changed by someone else at the same time; reload it and try again');

@@ -6,6 +6,14 @@ export enum Role {
   LeadPoliticalPeer = 'lead_political_peer',
   Auditor = 'auditor',
   Administrator = 'administrator',
+  /** Reads the Board's aggregate statistics (small numbers suppressed); sees no case data at all. */
+  BoardMember = 'board_member',
+  /**
+   * A named official of a government department: sees nothing of any case, except the pack the
+   * clearing house releases for a pre-intervention meeting they are named on, while the case is
+   * at that stage (src/stage-access).
+   */
+  GovernmentLiaison = 'government_liaison',
 }
 
 export const ALL_ROLES = Object.values(Role);

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ValidationError } from '../common/domain-error';
 import { RECORD_COLUMNS } from './audit-record';
 import { AuditEventDto, AuditPageDto, AuditSearchQueryDto, CaseAccessorDto } from './dto';
+import { inSystemContext, SystemContext } from '../database/row-security';
 
 const EVENT_SELECT = `SELECT s.seq, encode(s.leaf_hash, 'hex') AS "leafHash", ${RECORD_COLUMNS}, u.display_name AS "actorName", c.reference AS "caseReference",
        e.occurred_at AS sort_at
@@ -64,8 +65,8 @@ export class AuditQueryService {
       keyset = ` AND (e.occurred_at, e.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     params.push(limit + 1);
-    const rows: EventRow[] = await this.dataSource.query(
-      `${EVENT_SELECT} WHERE ${sql}${keyset} ORDER BY e.occurred_at DESC, e.id DESC LIMIT $${params.length}`, params);
+    const rows: EventRow[] = await inSystemContext(this.dataSource, SystemContext.Audit, (m) => m.query(
+      `${EVENT_SELECT} WHERE ${sql}${keyset} ORDER BY e.occurred_at DESC, e.id DESC LIMIT $${params.length}`, params));
     const page = rows.slice(0, limit);
     const more = rows.length > limit;
     const last = page[page.length - 1];
@@ -109,7 +110,7 @@ export class AuditQueryService {
         keyset = ` AND (e.occurred_at, e.id) > ($${p.length - 1}::timestamptz, $${p.length}::uuid)`;
       }
       p.push(2_000);
-      const rows: EventRow[] = await this.dataSource.query(`${EVENT_SELECT} WHERE ${sql}${keyset} ORDER BY e.occurred_at, e.id LIMIT $${p.length}`, p);
+      const rows: EventRow[] = await inSystemContext(this.dataSource, SystemContext.Audit, (m) => m.query(`${EVENT_SELECT} WHERE ${sql}${keyset} ORDER BY e.occurred_at, e.id LIMIT $${p.length}`, p));
       for (const r of rows) yield toEventDto(r);
       if (rows.length < 2_000) return;
       const last = rows[rows.length - 1];

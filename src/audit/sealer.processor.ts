@@ -1,6 +1,7 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { registerOnEveryConnect } from '../common/repeatable-jobs';
 import { AppConfig } from '../config/app-config';
 import { AUDIT_QUEUE, AuditJob } from './audit-queue';
 import { AuditSealer } from './sealer';
@@ -29,12 +30,19 @@ export class SealerSchedule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const every = this.config.get('AUDIT_SEAL_INTERVAL_MS');
+    const warn = (error: unknown) => this.logger.warn({ err: (error as Error)?.name }, 'could not schedule the audit sealer');
+    // Again after Redis comes back: one that lost its data has forgotten the repeatable job.
+    registerOnEveryConnect(this.queue, () => this.schedule(), warn);
     try {
-      await this.queue.add(AuditJob.Seal, {}, { repeat: { every }, jobId: AuditJob.Seal, removeOnComplete: true, removeOnFail: 100 });
+      await this.schedule();
     } catch (error) {
       // Audit records are in PostgreSQL either way; sealing catches up when Redis is back.
-      this.logger.warn({ err: (error as Error).name }, 'could not schedule the audit sealer');
+      warn(error);
     }
+  }
+
+  private schedule(): Promise<unknown> {
+    const every = this.config.get('AUDIT_SEAL_INTERVAL_MS');
+    return this.queue.add(AuditJob.Seal, {}, { repeat: { every }, jobId: AuditJob.Seal, removeOnComplete: true, removeOnFail: 100 });
   }
 }

@@ -22,6 +22,9 @@ export class AuthenticationGuard extends AuthGuard('bearer') {
   }
 
   override handleRequest<T>(err: unknown, user: T): T {
+    // The session could not be looked up (the database is down): not the caller's fault, and
+    // not a reason for the client to drop its tokens. The error filter answers 503 (or 500).
+    if (err && !(err instanceof DomainError)) throw err;
     if (err || !user) throw new DomainError(ErrorCode.Unauthenticated, 'Sign in first: the access token is missing, expired or revoked');
     return user;
   }

@@ -13,6 +13,7 @@ import { ConflictError, DomainError, ForbiddenError, NotFoundError, Precondition
 import { AppConfig } from '../config/app-config';
 import { NotificationKind } from '../notifications/notification.entity';
 import { BreakGlassGrantDto, BreakGlassQueueDto, BreakGlassReviewItemDto } from './dto';
+import { actAsSystem, inSystemContext, SystemContext } from '../database/row-security';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
@@ -85,7 +86,10 @@ export class BreakGlassService {
     const p = actor.principal;
     return this.transactions.run(actor, async (tx) => {
       const rows: CaseRow[] = await tx.manager.query(`${CASE_SELECT} WHERE ${UUID.test(idOrReference) ? 'c.id = $1::uuid' : 'c.reference = $1'}`, [idOrReference]);
-      const row = rows[0] as CaseRow | undefined;
+      const visibleRow = rows[0] as CaseRow | undefined;
+      // Row-level security hides a restricted case from a manager off its team: its access facts
+      // (never content) are what break-glass decides on.
+      const row = visibleRow ? { id: visibleRow.id, reference: visibleRow.reference, facts: accessFactsOf(visibleRow) } : await tx.caseAccessFacts(idOrReference);
       const refuse = (error: DomainError, rule: string): never =>
         tx.refuse(error, {
           action: AuditAction.BreakGlass, resourceType: ResourceType.Case, resourceId: row?.id ?? idOrReference.slice(0, 64), caseId: row?.id ?? null,
@@ -105,7 +109,7 @@ export class BreakGlassService {
       if (!row) return refuse(new NotFoundError('Case'), 'case_not_found');
 
       const now = new Date();
-      const facts = accessFactsOf(row);
+      const facts = row.facts;
       if (caseVisibility(p, { ...facts, breakGlassGrants: [] }, now).allowed) {
         refuse(
           new PreconditionFailedError('You can already see this case: break-glass is only for a restricted case you could not otherwise see', { precondition: 'case_hidden_from_you' }),
@@ -146,10 +150,10 @@ export class BreakGlassService {
   async queue(actor: Actor, q: { reviewed?: boolean; limit: number; offset: number }): Promise<BreakGlassQueueDto> {
     await this.audit.recordNow(actor, { action: AuditAction.Search, resourceType: ResourceType.BreakGlassGrant, outcome: AuditOutcome.Allowed, rule: 'break_glass_queue' });
     const filter = `($1::boolean IS NULL OR (g.reviewed_at IS NOT NULL) = $1::boolean)`;
-    const rows: QueueRow[] = await this.dataSource.query(
+    const rows: QueueRow[] = await inSystemContext(this.dataSource, SystemContext.BreakGlassReview, (m) => m.query(
       `${QUEUE_SELECT} WHERE ${filter} ORDER BY (g.reviewed_at IS NULL) DESC, g.granted_at DESC, g.id LIMIT $2 OFFSET $3`,
       [q.reviewed ?? null, q.limit, q.offset],
-    );
+    ));
     const [counts]: Array<{ total: string; unreviewed: string }> = await this.dataSource.query(
       `SELECT (SELECT count(*) FROM break_glass_grants g WHERE ${filter}) AS total,
               (SELECT count(*) FROM break_glass_grants WHERE reviewed_at IS NULL) AS unreviewed`,
@@ -161,6 +165,7 @@ export class BreakGlassService {
   /** An auditor records their review of a grant (once). */
   async review(actor: Actor, grantId: string, note: string): Promise<BreakGlassReviewItemDto> {
     return this.dataSource.transaction(async (m) => {
+      await actAsSystem(m, SystemContext.BreakGlassReview);
       const [updated]: [Array<{ case_id: string }>, number] = await m.query(
         `UPDATE break_glass_grants SET reviewed_by = $2, reviewed_at = now(), review_note = $3 WHERE id = $1 AND reviewed_at IS NULL RETURNING case_id`,
         [grantId, actor.userId, note],

@@ -48,15 +48,11 @@ export interface ConcernRow {
   logged_by: string;
   logged_at: Date;
   has_source: boolean;
-  source_name?: string | null;
-  source_role?: string | null;
-  source_organisation?: string | null;
-  source_contact?: string | null;
 }
 
-/** The source is included only when `withSource`; otherwise the field is absent, not blank. */
-export function toConcernDto(r: ConcernRow, withSource: boolean): ConcernDto {
-  const dto: ConcernDto = {
+/** Never the source's identity: only whether there is one (its identity is in src/source-identity). */
+export function toConcernDto(r: ConcernRow): ConcernDto {
+  return {
     id: r.id,
     caseId: r.case_id,
     receivedOn: isoDate(r.received_on),
@@ -70,12 +66,6 @@ export function toConcernDto(r: ConcernRow, withSource: boolean): ConcernDto {
     loggedBy: r.logged_by,
     loggedAt: iso(r.logged_at)!,
   };
-  if (withSource) {
-    dto.source = r.has_source
-      ? { name: r.source_name!, role: r.source_role ?? null, organisation: r.source_organisation ?? null, contact: r.source_contact ?? null }
-      : null;
-  }
-  return dto;
 }
 
 export type { CaseState };

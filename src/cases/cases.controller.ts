@@ -7,6 +7,8 @@ import { RequirePermission } from '../access-control/decorators';
 import { Permission } from '../access-control/permission';
 import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { ApiErrorDto } from '../common/api-error.dto';
+import { IdempotentCreate } from '../idempotency/idempotent-create.decorator';
+import { IdempotentResource } from '../idempotency/idempotent-resource';
 import { CasesService } from './cases.service';
 import {
   AddTeamMemberDto, CaseDto, CasePageDto, CaseRefParam, CaseRestrictionDto, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto,
@@ -24,6 +26,7 @@ export class CasesController {
 
   @RequirePermission(Permission.ConcernsLog)
   @Post('concerns')
+  @IdempotentCreate(IdempotentResource.Concern)
   @ApiOperation({ summary: 'Log a concern: opens a new case, or joins the open case given as caseId. Warns when the authority already has an open case.' })
   @ApiCreatedResponse({ type: LoggedConcernDto })
   @ApiNotFoundResponse(NOT_FOUND)
@@ -34,7 +37,7 @@ export class CasesController {
 
   @RequirePermission(Permission.CaseFileRead)
   @Get('concerns/:id')
-  @ApiOperation({ summary: "One concern; the source's identity only for clearing-house staff" })
+  @ApiOperation({ summary: "One concern: whether it has a source and how it arrived, never the source's identity (see /concerns/{id}/source-identity)" })
   @ApiOkResponse({ type: ConcernDto })
   @ApiNotFoundResponse(NOT_FOUND)
   getConcern(@CurrentActor() actor: Actor, @Param() p: UuidParam): Promise<ConcernDto> {
@@ -104,6 +107,7 @@ export class CasesController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('cases/:id/team')
+  @IdempotentCreate(IdempotentResource.TeamMember)
   @ApiOperation({ summary: 'Add a user to the case team (clearing-house managers)' })
   @ApiCreatedResponse({ type: CaseDto })
   @ApiNotFoundResponse(NOT_FOUND)

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AccessRule, CaseAction, caseScopeSql, itemScopeSql, itemVisibility, sourceVisibility, viaBreakGlassSql } from '../access-control/case-access-policy';
+import { randomUUID } from 'node:crypto';
+import { AccessRule, CaseAction, caseScopeSql, itemScopeSql, itemVisibility, viaBreakGlassSql } from '../access-control/case-access-policy';
 import { CASE_SELECT, CaseFileTransactions, CaseFileTx, CaseRow } from '../access-control/case-file-transaction';
 import { CaseHandling, ItemHandling, TeamRole } from '../access-control/handling';
 import { Role } from '../access-control/role';
@@ -7,18 +8,27 @@ import { AuditAction, ResourceType } from '../audit/audit-event';
 import { Actor } from '../auth/actor.decorator';
 import { ConflictError, DomainError, ForbiddenError, PreconditionFailedError, ValidationError, VersionConflictError } from '../common/domain-error';
 import { ErrorCode } from '../common/error-code';
+import { DeadlineService } from '../deadlines/deadline.service';
+import { EncryptedField } from '../encryption/encrypted-field';
+import { FieldCipher } from '../encryption/field-cipher';
 import { CaseMove, CaseOutcome, CaseState, PreInterventionOutcome } from '../workflow/case-state';
 import { availableMoves, CaseFacts, decideMove, RefusalKind } from '../workflow/case-workflow';
+import { checkTeamConflicts } from '../conflicts/team-conflicts';
 import { assertNamedUsers } from './named-users';
 import { caseExtras, ConcernRow, iso, toCaseSummary, toConcernDto } from './case-mappers';
 import {
   AddTeamMemberDto, CaseDto, CasePageDto, CaseRestrictionDto, ConcernDto, GovernmentTriggerDto, ListCasesQueryDto, LoggedConcernDto, LogConcernDto, MoveCaseDto, TransitionDto,
 } from './dto';
 
-const CONCERN_SELECT = `
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export const CONCERN_SELECT = `
   SELECT i.id, i.case_id, to_char(i.received_on, 'YYYY-MM-DD') AS received_on, i.channel, i.area, i.description, i.signals,
-         i.handling, i.named_user_ids, i.logged_by, i.logged_at, (s.concern_id IS NOT NULL) AS has_source`;
-const SOURCE_COLUMNS = `, s.name AS source_name, s.role AS source_role, s.organisation AS source_organisation, s.contact AS source_contact`;
+         i.handling, i.named_user_ids, i.logged_by, i.logged_at, ch_concern_has_source(i.id) AS has_source`;
+// has_source through ch_concern_has_source: the source's own row is hidden by row-level security from all but
+// managers and release holders (migrations/1764381300000-RowLevelSecurity.ts), yet officers see that one exists.
+// Never the source's identity: concern reads say only that a source exists (has_source) and how the
+// concern arrived (channel). The identity is read only in src/source-identity (a manager's reason, or a
+// release approved by a second manager).
 
 /** Which team roles a user of each role may hold. */
 const TEAM_ROLES_OF: Record<Role, readonly TeamRole[]> = {
@@ -28,11 +38,17 @@ const TEAM_ROLES_OF: Record<Role, readonly TeamRole[]> = {
   [Role.RiepFacilitator]: [TeamRole.RiepFacilitator],
   [Role.Auditor]: [],
   [Role.Administrator]: [],
+  [Role.BoardMember]: [],
+  [Role.GovernmentLiaison]: [],
 };
 
 @Injectable()
 export class CasesService {
-  constructor(private readonly transactions: CaseFileTransactions) {}
+  constructor(
+    private readonly transactions: CaseFileTransactions,
+    private readonly deadlines: DeadlineService,
+    private readonly cipher: FieldCipher,
+  ) {}
 
   /** Logs a concern: it opens a new case, or joins the open case named by `caseId`. */
   logConcern(actor: Actor, dto: LogConcernDto): Promise<LoggedConcernDto> {
@@ -80,21 +96,26 @@ export class CasesService {
         openedNewCase = true;
         tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Case, resourceId: created.id, caseId: created.id });
       }
+      // The id is chosen here because the ciphertext is bound to its row (src/encryption).
+      const concernId = randomUUID();
+      const description = await this.cipher.encrypt(m, EncryptedField.ConcernDescription, caseRow.id, concernId, dto.description);
       const [concern]: Array<{ id: string }> = await m.query(
-        `INSERT INTO concerns (case_id, received_on, channel, area, description, signals, handling, named_user_ids, logged_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [caseRow.id, dto.receivedOn, dto.channel, dto.area, dto.description, dto.signals ?? [], handling, named, actor.userId],
+        `INSERT INTO concerns (id, case_id, received_on, channel, area, description, signals, handling, named_user_ids, logged_by)
+         VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [caseRow.id, dto.receivedOn, dto.channel, dto.area, description, dto.signals ?? [], handling, named, actor.userId, concernId],
       );
       if (dto.source) {
-        await m.query(`INSERT INTO concern_sources (concern_id, name, role, organisation, contact) VALUES ($1, $2, $3, $4, $5)`, [
-          concern.id, dto.source.name, dto.source.role ?? null, dto.source.organisation ?? null, dto.source.contact ?? null,
-        ]);
+        const identity = await this.cipher.sealSourceIdentity(m, caseRow.id, concern.id, {
+          name: dto.source.name, role: dto.source.role ?? null, organisation: dto.source.organisation ?? null, contact: dto.source.contact ?? null,
+        });
+        await m.query(`INSERT INTO concern_sources (concern_id, identity) VALUES ($1, $2)`, [concern.id, identity]);
         tx.audit({ action: AuditAction.Create, resourceType: ResourceType.ConcernSource, resourceId: concern.id, caseId: caseRow.id });
       }
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Concern, resourceId: concern.id, caseId: caseRow.id });
-      const [row]: ConcernRow[] = await m.query(`${CONCERN_SELECT}${SOURCE_COLUMNS} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concern.id]);
+      await this.deadlines.concernLogged(m, caseRow.id, concern.id, dto.receivedOn);
+      const [row]: ConcernRow[] = await this.cipher.openConcerns(m, await m.query(`${CONCERN_SELECT} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concern.id]));
       const fresh: CaseRow = (await m.query(`${CASE_SELECT} WHERE c.id = $1`, [caseRow.id]))[0];
-      return { concern: toConcernDto(row, sourceVisibility(actor.principal, tx.accessTo(caseRow.id)).allowed), case: toCaseSummary(fresh), openedNewCase, warnings };
+      return { concern: toConcernDto(row), case: toCaseSummary(fresh), openedNewCase, warnings };
     });
   }
 
@@ -165,16 +186,15 @@ export class CasesService {
   getConcern(actor: Actor, concernId: string): Promise<ConcernDto> {
     return this.transactions.run(actor, async (tx) => {
       const [found]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM concerns WHERE id = $1`, [concernId]);
-      if (!found) tx.refuseHiddenItem(ResourceType.Concern, concernId, null, 'concern_not_found');
+      if (!found) return tx.refuseUnseenItem('concern', ResourceType.Concern, concernId);
       const row = await tx.openCase(found.case_id, CaseAction.Read, { resourceType: ResourceType.Concern, hiddenAs: ResourceType.Concern });
-      const withSource = sourceVisibility(actor.principal, tx.accessTo(row.id)).allowed;
       const [concern]: ConcernRow[] = await tx.manager.query(
-        `${CONCERN_SELECT}${withSource ? SOURCE_COLUMNS : ''} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concernId]);
+        `${CONCERN_SELECT} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id WHERE i.id = $1`, [concernId]);
       const visible = itemVisibility(actor.principal, { handling: concern.handling, partyId: null, namedUserIds: concern.named_user_ids });
       if (!visible.allowed) tx.refuseHiddenItem(ResourceType.Concern, concernId, row.id, visible.rule);
+      await this.cipher.openConcerns(tx.manager, [concern]);
       tx.audit({ action: AuditAction.Read, resourceType: ResourceType.Concern, resourceId: concernId, caseId: row.id });
-      if (withSource && concern.has_source) tx.audit({ action: AuditAction.Read, resourceType: ResourceType.ConcernSource, resourceId: concernId, caseId: row.id });
-      return toConcernDto(concern, withSource);
+      return toConcernDto(concern);
     });
   }
 
@@ -240,6 +260,7 @@ export class CasesService {
        SELECT $1, coalesce(max(sequence), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM case_transitions WHERE case_id = $1`,
       [row.id, req.move, decision.from, to, tx.actor.userId, tx.actor.role, req.reason, closing ? req.outcome : null],
     );
+    await this.deadlines.caseMoved(tx.manager, row.id, decision.from, to);
     tx.audit({ action: AuditAction.Move, resourceType: ResourceType.Case, resourceId: row.id, caseId: row.id, rule: `${decision.from}->${to}` });
   }
 
@@ -292,6 +313,8 @@ export class CasesService {
         throw new PreconditionFailedError("A RIEP facilitator joins only cases on authorities in their own region", { precondition: 'riep_same_region' });
       }
       if (row.team.some((m) => m.userId === dto.userId)) throw new ConflictError('The user is already on the case team');
+      // Declared ties to the authority and recusals from the case (src/conflicts).
+      await checkTeamConflicts(tx, row, dto.userId, dto);
       await tx.manager.query(`INSERT INTO case_team_members (case_id, user_id, team_role, added_by) VALUES ($1, $2, $3, $4)`, [row.id, dto.userId, dto.teamRole, actor.userId]);
       await tx.manager.query(`UPDATE cases SET version = version + 1, updated_at = now() WHERE id = $1`, [row.id]);
       tx.audit({ action: AuditAction.AddTeamMember, resourceType: ResourceType.Team, resourceId: dto.userId, caseId: row.id, rule: dto.teamRole });
@@ -333,24 +356,22 @@ export class CasesService {
     };
   }
 
-  /** The concerns of a case that the caller may see; the source only for staff, and each disclosure audited. */
+  /** The concerns of a case that the caller may see (never the source's identity: see src/source-identity). */
   private async visibleConcerns(tx: CaseFileTx, caseId: string): Promise<ConcernDto[]> {
-    const withSource = sourceVisibility(tx.actor.principal, tx.accessTo(caseId)).allowed;
     const scope = itemScopeSql(tx.actor.principal, 2, { partyMarking: false });
     const rows: ConcernRow[] = await tx.manager.query(
-      `${CONCERN_SELECT}${withSource ? SOURCE_COLUMNS : ''} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id
+      `${CONCERN_SELECT} FROM concerns i LEFT JOIN concern_sources s ON s.concern_id = i.id
         WHERE i.case_id = $1 AND ${scope.sql} ORDER BY i.received_on, i.logged_at, i.id`,
       [caseId, ...scope.params],
     );
-    if (withSource) {
-      for (const r of rows.filter((c) => c.has_source)) tx.audit({ action: AuditAction.Read, resourceType: ResourceType.ConcernSource, resourceId: r.id, caseId });
-    }
-    return rows.map((r) => toConcernDto(r, withSource));
+    await this.cipher.openConcerns(tx.manager, rows);
+    return rows.map(toConcernDto);
   }
 
   private async workflowFacts(tx: CaseFileTx, row: CaseRow): Promise<CaseFacts> {
     const [f]: Array<{ sensitive: boolean; agreed: boolean; meeting_outcome: PreInterventionOutcome | null }> = await tx.manager.query(
-      `SELECT EXISTS (SELECT 1 FROM conversation_records WHERE case_id = $1 AND kind = 'sensitive_conversation') AS sensitive,
+      // Whether one was recorded counts even when its marking hides it from the caller (row-level security would hide the row).
+      `SELECT ch_case_has_sensitive_conversation($1) AS sensitive,
               EXISTS (SELECT 1 FROM improvement_support WHERE case_id = $1 AND status IN ('agreed','in_progress','completed')) AS agreed,
               (SELECT outcome FROM pre_intervention_meetings WHERE case_id = $1 AND outcome IS NOT NULL
                 ORDER BY outcome_recorded_at DESC LIMIT 1) AS meeting_outcome`,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { CaseHandling, ItemHandling, TeamRole } from '../access-control/handling';
 import { Region } from '../access-control/role';
@@ -12,7 +12,7 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 export const CASE_REF_OR_ID = /^(CH-\d{4}-\d{4,}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
 
 export class SourceDto {
-  @ApiProperty({ description: 'Protected: shown only to clearing-house staff' })
+  @ApiProperty({ description: "Protected: never in a concern's reads; revealed only to a manager with a reason, or released to a colleague by a second manager" })
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   name: string;
 
@@ -171,6 +171,15 @@ export class AddTeamMemberDto {
   @ApiProperty({ enum: TeamRole, enumName: 'TeamRole' })
   @IsEnum(TeamRole)
   teamRole: TeamRole;
+
+  @ApiPropertyOptional({ description: "Add the user despite a declared tie to the case's authority (clearing-house managers; never for yourself; needs overrideReason; audited)" })
+  @IsOptional() @IsBoolean()
+  overrideConflict?: boolean;
+
+  @ApiPropertyOptional({ description: 'Why the declared tie does not stop this user working on the case: recorded in the audit trail', minLength: 20, maxLength: 2000 })
+  @ValidateIf((o: AddTeamMemberDto) => o.overrideConflict === true || o.overrideReason !== undefined)
+  @Transform(trim) @IsString() @MinLength(20) @MaxLength(2000)
+  overrideReason?: string;
 }
 
 export class TeamMemberDto {
@@ -222,9 +231,11 @@ export class ConcernDto {
   @ApiProperty({ enum: EarlyWarningSignal, enumName: 'EarlyWarningSignal', isArray: true }) signals: EarlyWarningSignal[];
   @ApiProperty({ enum: [ItemHandling.Normal, ItemHandling.NamedOnly] }) handling: ItemHandling;
   @ApiProperty({ type: [String] }) namedUserIds: string[];
-  @ApiProperty({ description: 'Whether a source was recorded (shown to everyone who sees the concern)' }) hasSource: boolean;
-  @ApiPropertyOptional({ type: SourceViewDto, description: 'Present only for clearing-house staff; absent (not blank) for everyone else' })
-  source?: SourceViewDto | null;
+  @ApiProperty({
+    description: "Whether a source was recorded (shown to everyone who sees the concern). The source's identity is never in a concern: " +
+      'a manager reveals it with a reason, a colleague reads it under a release approved by a second manager (/concerns/{id}/source-identity)',
+  })
+  hasSource: boolean;
   @ApiProperty({ format: 'uuid' }) loggedBy: string;
   @ApiProperty() loggedAt: string;
 }

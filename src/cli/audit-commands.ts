@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,7 @@ import { AuditVerificationService } from '../audit/audit-verification.service';
 import { AuditWriter } from '../audit/audit-writer';
 import { inclusionProof, verifyInclusion } from '../audit/merkle';
 import { AuditSealer } from '../audit/sealer';
+import { verifyEvidencePack } from '../audit-workbench/evidence-pack';
 import { verifyBundle } from '../audit/trail-bundle';
 import { VerificationReport } from '../audit/trail-verifier';
 import { AppConfig } from '../config/app-config';
@@ -47,10 +48,25 @@ export function registerAuditCommands(program: Command): void {
     .option('--from <seq>', 'first sequence number', (v) => Number(v))
     .option('--to <seq>', 'last sequence number', (v) => Number(v))
     .option('--bundle <file>', 'verify an exported bundle without the database')
+    .option('--evidence <file>', 'verify an evidence pack (GET /audit/evidence) without the database')
     .option('--public-key <base64>', 'the trusted public key (default: the one configured, or the one in the bundle)')
     .option('--prove <seq>', 'also produce and check an inclusion proof for this record', (v) => Number(v))
-    .action(async (opts: { from?: number; to?: number; bundle?: string; publicKey?: string; prove?: number }) => {
+    .action(async (opts: { from?: number; to?: number; bundle?: string; evidence?: string; publicKey?: string; prove?: number }) => {
       const trusted = opts.publicKey ? Buffer.from(opts.publicKey, 'base64') : undefined;
+      if (opts.evidence) {
+        let pack: unknown = null;
+        try {
+          pack = JSON.parse(readFileSync(opts.evidence, 'utf8'));
+        } catch {
+          // reported as malformed below
+        }
+        const report = verifyEvidencePack(pack, trusted);
+        console.log(JSON.stringify(report, null, 2));
+        if (report.ok) console.log(`\nOK: ${report.recordsChecked} records of ${report.subject?.type} ${report.subject?.id} are in the signed trail (checkpoint ${report.treeSize}); the summary matches.`);
+        else console.log(`\nFAILED: ${report.problems.map((p) => p.message).slice(0, 5).join('; ')}`);
+        if (!report.ok) process.exitCode = 1;
+        return;
+      }
       if (opts.bundle) {
         const report = await verifyBundle(linesOf(opts.bundle), trusted);
         printReport(report);

@@ -10,6 +10,7 @@ import { dataSourceOptions } from '../database/data-source-options';
 import { pendingMigrations, revertLastMigration, runMigrations } from '../database/migrations';
 import { unreachableDependencies } from './dependencies';
 import { registerAuditCommands } from './audit-commands';
+import { registerKeyCommands } from './key-commands';
 import { runDemo } from './demo';
 import { generatePassword, upsertUser } from './users';
 
@@ -113,6 +114,7 @@ program
   });
 
 registerAuditCommands(program);
+registerKeyCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

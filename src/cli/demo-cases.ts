@@ -1,4 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { validateEnvironment } from '../config/environment';
+import { EncryptedField } from '../encryption/encrypted-field';
+import { FieldCipher } from '../encryption/field-cipher';
+import { MasterKeyRing } from '../encryption/key-wrapper';
+import { seedDemoDeadlines } from '../deadlines/demo-deadlines';
 
 /**
  * A handful of realistic cases in different states, so a newcomer sees the product working.
@@ -79,7 +85,13 @@ const CASES: DemoCase[] = [
   },
 ];
 
-export async function seedDemoCases(ds: DataSource): Promise<number> {
+/** The content is encrypted at rest like the service's own writes (src/encryption), under the configured master key. */
+function demoCipher(): FieldCipher {
+  const env = validateEnvironment(process.env);
+  return FieldCipher.withRing(MasterKeyRing.fromConfig(env.ENCRYPTION_MASTER_KEY!, env.ENCRYPTION_MASTER_KEY_PREVIOUS ?? null));
+}
+
+export async function seedDemoCases(ds: DataSource, cipher: FieldCipher = demoCipher()): Promise<number> {
   const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM cases`);
   if (n > 0) return 0;
   const userId = async (email: string): Promise<string> => (await ds.query(`SELECT id FROM users WHERE email = $1`, [email]))[0].id;
@@ -110,23 +122,28 @@ export async function seedDemoCases(ds: DataSource): Promise<number> {
             move === 'close' ? c.outcome![1] : null, move === 'close' ? c.outcome![0] : null, String(50 - i * 5)],
         );
       }
+      const concernId = randomUUID();
+      const description = await cipher.encrypt(m, EncryptedField.ConcernDescription, row.id, concernId, c.concern.description);
       const [concern] = await m.query(
-        `INSERT INTO concerns (case_id, received_on, channel, area, description, signals, logged_by) VALUES ($1, current_date - 60 + $2::int, $3, $4, $5, $6, $7) RETURNING id`,
-        [row.id, number, c.concern.channel, c.concern.area, c.concern.description, c.concern.signals, officer],
+        `INSERT INTO concerns (id, case_id, received_on, channel, area, description, signals, logged_by) VALUES ($8, $1, current_date - 60 + $2::int, $3, $4, $5, $6, $7) RETURNING id`,
+        [row.id, number, c.concern.channel, c.concern.area, description, c.concern.signals, officer, concernId],
       );
       if (c.concern.source) {
         const s = c.concern.source;
-        await m.query(`INSERT INTO concern_sources (concern_id, name, role, organisation, contact) VALUES ($1, $2, $3, $4, $5)`, [concern.id, s.name, s.role, s.organisation, s.contact]);
+        const identity = await cipher.sealSourceIdentity(m, row.id, concern.id, { name: s.name, role: s.role, organisation: s.organisation, contact: s.contact });
+        await m.query(`INSERT INTO concern_sources (concern_id, identity) VALUES ($1, $2)`, [concern.id, identity]);
       }
       for (const [email, teamRole] of c.team) {
         await m.query(`INSERT INTO case_team_members (case_id, user_id, team_role, added_by) VALUES ($1, $2, $3, $4)`, [row.id, await userId(email), teamRole, manager]);
       }
       if (c.conversation) {
         const [party] = c.conversation.party ? await m.query(`SELECT id FROM parties WHERE name = $1`, [c.conversation.party]) : [null];
+        const id = randomUUID();
+        const summary = await cipher.encrypt(m, EncryptedField.ConversationSummary, row.id, id, c.conversation.summary);
         await m.query(
-          `INSERT INTO conversation_records (record_id, version, case_id, kind, held_on, summary, handling, party_id, recorded_by, external_participants)
-           VALUES (gen_random_uuid(), 1, $1, $2, current_date - 20, $3, $4, $5, $6, '[{"name":"Council leader","role":"Leader of the council"}]')`,
-          [row.id, c.conversation.kind, c.conversation.summary, c.conversation.handling, party?.id ?? null, await userId(c.conversation.by)],
+          `INSERT INTO conversation_records (id, record_id, version, case_id, kind, held_on, summary, handling, party_id, recorded_by, external_participants)
+           VALUES ($7, gen_random_uuid(), 1, $1, $2, current_date - 20, $3, $4, $5, $6, '[{"name":"Council leader","role":"Leader of the council"}]')`,
+          [row.id, c.conversation.kind, summary, c.conversation.handling, party?.id ?? null, await userId(c.conversation.by), id],
         );
       }
       if (c.support) {
@@ -136,6 +153,7 @@ export async function seedDemoCases(ds: DataSource): Promise<number> {
           [row.id, c.support.kind, c.support.status, c.support.description, officer],
         );
       }
+      await seedDemoDeadlines(m, row.id, c.state);
     }
     await m.query(
       `INSERT INTO case_reference_counters (year, last_number) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE SET last_number = greatest(case_reference_counters.last_number, $2)`,

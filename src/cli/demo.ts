@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { seedDemoStageAccess } from '../stage-access/demo-stage-access';
 import { Region, Role } from '../access-control/role';
 import { importAuthorities } from '../authorities/authorities-import';
 import { RuntimeEnvironment, validateEnvironment } from '../config/environment';
@@ -37,6 +38,8 @@ export const DEMO_USERS: DemoUser[] = [
   { email: 'peer.lab@demo.clearing-house.test', displayName: 'Cllr Pat Peer (Labour)', role: Role.LeadPoliticalPeer, party: 'Labour' },
   { email: 'peer.con@demo.clearing-house.test', displayName: 'Cllr Chris Peer (Conservative)', role: Role.LeadPoliticalPeer, party: 'Conservative' },
   { email: 'auditor@demo.clearing-house.test', displayName: 'Ash Auditor', role: Role.Auditor },
+  { email: 'board@demo.clearing-house.test', displayName: 'Bea Board Member', role: Role.BoardMember },
+  { email: 'liaison@demo.clearing-house.test', displayName: 'Gil Liaison (Department for Education)', role: Role.GovernmentLiaison },
 ];
 
 /**
@@ -67,6 +70,7 @@ export async function runDemo({ start }: { start: boolean }): Promise<void> {
   const ds = new DataSource(dataSourceOptions({ url: env.DATABASE_MIGRATION_URL!, poolSize: 2, applicationName: 'clearing-house-demo' }));
   await ds.initialize();
   const credentials: Array<{ user: DemoUser; password: string }> = [];
+  let packReference: string | null = null;
   try {
     const imported = await importAuthorities(ds);
     console.log(`Authorities register: ${imported.total} English authorities.`);
@@ -81,6 +85,7 @@ export async function runDemo({ start }: { start: boolean }): Promise<void> {
     }
     const seeded = await seedDemoCases(ds);
     if (seeded) console.log(`Demonstration cases: ${seeded} (in different workflow states).`);
+    packReference = await seedDemoStageAccess(ds, 'liaison@demo.clearing-house.test', 'manager@demo.clearing-house.test');
   } finally {
     await ds.destroy();
   }
@@ -94,6 +99,10 @@ export async function runDemo({ start }: { start: boolean }): Promise<void> {
   console.log(`            -d '{"email":"${credentials[1].user.email}","password":"${credentials[1].password}"}'`);
   console.log(`Then send the accessToken as 'Authorization: Bearer <token>'. API docs: ${base}/api/docs`);
   console.log(`The manager, administrator and auditor must enrol a second factor at first sign-in: POST ${base}/auth/mfa/enrol, then POST /auth/mfa/confirm with a code from any TOTP authenticator app (later sign-ins: POST /auth/mfa/verify).\n`);
+  console.log(`The Board member sees the Board statistics only (GET ${base}/statistics/...), never a case.\n`);
+  if (packReference) {
+    console.log(`The government liaison (second factor required) sees only the pre-intervention pack of ${packReference}: GET ${base}/stage-access/packs, then GET ${base}/cases/${packReference}/pack.\n`);
+  }
 
   if (start) {
     // Starts the real service in this process, against the demo database.

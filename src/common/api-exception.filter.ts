@@ -22,6 +22,8 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
 // PostgreSQL errors that mean "the database is not there right now" rather than a bug.
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+/** Seconds a client should wait before retrying after a 503 (a database restart takes a few). */
+export const RETRY_AFTER_SECONDS = 5;
 
 export function requestIdOf(req: Request): string {
   const id = (req as Request & { id?: unknown }).id;
@@ -91,6 +93,9 @@ function isUnavailable(exception: unknown): boolean {
   const code = err?.driverError?.code ?? err?.code;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
   const message = typeof err?.message === 'string' ? err.message : '';
+  // TypeORM releases a query runner whose connection failed (e.g. ended by a PostgreSQL
+  // shutdown, 57P01); the transaction's next query then fails with this error instead.
+  if ((exception as { name?: unknown })?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|MaxRetriesPerRequest/i.test(message);
 }
 
@@ -119,6 +124,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
     }
     if (res.headersSent) return;
+    // A dependency is down for a moment: tell clients (and load balancers) when to try again.
+    if (body.statusCode === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(body.statusCode ?? HttpStatus.INTERNAL_SERVER_ERROR).json(body);
   }
 }

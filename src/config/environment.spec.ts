@@ -3,7 +3,7 @@ import { RuntimeEnvironment, validateEnvironment } from './environment';
 
 const GOOD_SECRET = 'a-production-secret-that-is-long-enough-0123456789';
 /** Every other setting production requires, so that a test names only the one it is about. */
-const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db.internal/ch', JWT_SECRET: GOOD_SECRET, AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'), MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db.internal/ch', JWT_SECRET: GOOD_SECRET, AUDIT_SIGNING_KEY: randomBytes(32).toString('base64'), MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_MASTER_KEY: randomBytes(32).toString('base64') };
 
 function problemsOf(raw: Record<string, unknown>): string {
   try {
@@ -92,6 +92,16 @@ describe('validateEnvironment', () => {
 
   it('refuses a maximum password length below the minimum', () => {
     expect(problemsOf({ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '16' })).toContain('PASSWORD_MAX_LENGTH: must not be less than PASSWORD_MIN_LENGTH');
+  });
+
+  it('gives the encryption master key a development default, and refuses to run production without its own', () => {
+    expect(Buffer.from(validateEnvironment({}).ENCRYPTION_MASTER_KEY!, 'base64')).toHaveLength(32);
+    expect(problemsOf({ ...PRODUCTION, ENCRYPTION_MASTER_KEY: undefined })).toContain('ENCRYPTION_MASTER_KEY: required in production');
+    const devKey = validateEnvironment({}).ENCRYPTION_MASTER_KEY;
+    expect(problemsOf({ ...PRODUCTION, ENCRYPTION_MASTER_KEY: devKey })).toContain('ENCRYPTION_MASTER_KEY: the development key cannot be used in production');
+    expect(problemsOf({ ENCRYPTION_MASTER_KEY: 'too-short' })).toMatch(/ENCRYPTION_MASTER_KEY must be base64 of 32 bytes/);
+    const key = randomBytes(32).toString('base64');
+    expect(problemsOf({ ...PRODUCTION, ENCRYPTION_MASTER_KEY: key, ENCRYPTION_MASTER_KEY_PREVIOUS: key })).toContain('ENCRYPTION_MASTER_KEY_PREVIOUS: must differ from ENCRYPTION_MASTER_KEY');
   });
 
   it('gives the MFA encryption key a development default, and refuses to run production without its own', () => {

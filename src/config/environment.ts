@@ -172,6 +172,19 @@ export class EnvironmentVariables {
   @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'MFA_ENCRYPTION_KEY must be base64 of 32 bytes (openssl rand -base64 32)' })
   MFA_ENCRYPTION_KEY?: string;
 
+  /**
+   * Master key that wraps the data keys encrypting case content at rest (source identities,
+   * concern descriptions, conversation summaries): 32 random bytes, base64
+   * (`openssl rand -base64 32`). Required in production. Rotate it with
+   * ENCRYPTION_MASTER_KEY_PREVIOUS and `npm run cli -- keys:rotate-master` (docs/SECURITY.md).
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'ENCRYPTION_MASTER_KEY must be base64 of 32 bytes (openssl rand -base64 32)' })
+  ENCRYPTION_MASTER_KEY?: string;
+
+  /** During a master key rotation only: the previous master key, still unwrapping data keys not yet re-wrapped. */
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'ENCRYPTION_MASTER_KEY_PREVIOUS must be base64 of 32 bytes' })
+  ENCRYPTION_MASTER_KEY_PREVIOUS?: string;
+
   /** How long the challenge between a correct password and the second factor stays usable. */
   @Transform(toInt) @IsInt() @Min(30) @Max(900)
   MFA_CHALLENGE_TTL_SECONDS = 300;
@@ -179,6 +192,10 @@ export class EnvironmentVariables {
   /** How long a clearing-house manager's break-glass access to a restricted case lasts. */
   @Transform(toInt) @IsInt() @Min(1) @Max(24 * 60)
   BREAK_GLASS_MINUTES = 60;
+
+  /** How long a source's identity released to a colleague (approved by a second manager) stays readable to them. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(90 * 24)
+  SOURCE_IDENTITY_RELEASE_HOURS = 168;
 
   /** Years after closure that a case's content is kept, unless its outcome has its own entry below. */
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
@@ -188,9 +205,85 @@ export class EnvironmentVariables {
   @IsOptional() @Matches(/^\{[^{}]*\}$/, { message: 'RETENTION_YEARS_BY_OUTCOME must be a JSON object of outcome to years' })
   RETENTION_YEARS_BY_OUTCOME?: string;
 
+  /** Auditor's workbench: whether this instance scans new audit records for unusual access on a schedule (auditors can always scan on demand). */
+  @Transform(toBool) @IsBoolean()
+  AUDIT_FLAG_SCAN_ENABLED = true;
+
+  /** Auditor's workbench: how often the scheduled scan runs. */
+  @Transform(toInt) @IsInt() @Min(10_000) @Max(86_400_000)
+  AUDIT_FLAG_SCAN_INTERVAL_MS = 300_000;
+
+  /** Working hours for the out-of-hours flag, in AUDIT_FLAG_TIMEZONE: from this hour (inclusive, 0-23)... */
+  @Transform(toInt) @IsInt() @Min(0) @Max(23)
+  AUDIT_FLAG_WORKDAY_START_HOUR = 7;
+
+  /** ...to this hour (exclusive, 1-24). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24)
+  AUDIT_FLAG_WORKDAY_END_HOUR = 19;
+
+  /** Whether Saturdays and Sundays count as outside working hours. */
+  @Transform(toBool) @IsBoolean()
+  AUDIT_FLAG_WEEKENDS = true;
+
+  /** The time zone working hours are read in (IANA name). */
+  @IsString() @Matches(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, { message: 'AUDIT_FLAG_TIMEZONE must be an IANA time zone such as Europe/London' })
+  AUDIT_FLAG_TIMEZONE = 'Europe/London';
+
+  /** Bulk reading: flag a user who reads more than this many distinct cases within one window. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  AUDIT_FLAG_BULK_CASES = 20;
+
+  /** Bulk reading: the window, in minutes (fixed windows from midnight UTC). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_080)
+  AUDIT_FLAG_BULK_WINDOW_MINUTES = 60;
+
+  /** Repeated refusals: flag at least this many refused requests by one user (or one address, when signed out) within one window. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  AUDIT_FLAG_REFUSALS = 5;
+
+  /** Repeated refusals: the window, in minutes. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_080)
+  AUDIT_FLAG_REFUSALS_WINDOW_MINUTES = 15;
+
+  /** Roles whose reads of a case they are not on the team of are flagged (comma-separated role values). */
+  @Matches(/^[a-z_]*(,[a-z_]+)*$/, { message: 'AUDIT_FLAG_OFF_TEAM_ROLES must be comma-separated role values' })
+  AUDIT_FLAG_OFF_TEAM_ROLES = 'clearing_house_manager,riep_facilitator,lead_political_peer';
+
+  /** Sampled access reviews: how many case accesses a review draws when the auditor does not say. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000)
+  AUDIT_REVIEW_SAMPLE_SIZE = 25;
+
   /** Board statistics: any count below this is shown as "<N" (and secondary suppression applies). */
   @Transform(toInt) @IsInt() @Min(2) @Max(100)
   STATS_SUPPRESSION_THRESHOLD = 5;
+
+  /** Deadlines: whether this instance sends reminders (runs the deadlines worker and its sweep). Deadlines are recorded either way. */
+  @Transform(toBool) @IsBoolean()
+  DEADLINE_REMINDERS_ENABLED = true;
+
+  /** Deadlines: a concern is to be triaged within this many working days of its receipt. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(250)
+  DEADLINE_TRIAGE_WORKING_DAYS = 5;
+
+  /** Deadlines: the first sensitive conversation is due this many working days after the decision to follow up. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(250)
+  DEADLINE_FIRST_CONVERSATION_WORKING_DAYS = 15;
+
+  /** Deadlines: a pre-intervention meeting is to be held this many working days after it is called (until a meeting date is recorded). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(250)
+  DEADLINE_PRE_INTERVENTION_MEETING_WORKING_DAYS = 10;
+
+  /** Deadlines: the case team is warned this many working days before a deadline (0: on the day). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(60)
+  DEADLINE_WARNING_WORKING_DAYS = 2;
+
+  /** Deadlines: how often reminder jobs are re-derived from the database (and at start-up). */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
+  DEADLINE_SWEEP_INTERVAL_MS = 600_000;
+
+  /** Idempotency-Key: how long a key is remembered (and a retry replays the first result), in hours; expired keys are purged. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(168)
+  IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
   /** Set behind a reverse proxy so that client addresses come from X-Forwarded-For. */
   @Transform(toBool) @IsBoolean()
@@ -205,6 +298,8 @@ const DEVELOPMENT_DEFAULTS: Partial<Record<keyof EnvironmentVariables, string>> 
   AUDIT_SIGNING_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1hdWRpdC1rZXktMDAwMDA=',
   // A fixed, public development key ("development-only-mfa-key-0000000"): secrets under it are not secret.
   MFA_ENCRYPTION_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1tZmEta2V5LTAwMDAwMDA=',
+  // A fixed, public development key ("development-only-master-key-0000"): content under it is not secret.
+  ENCRYPTION_MASTER_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTAwMDA=',
 };
 
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
@@ -219,9 +314,12 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     env.JWT_SECRET ??= DEVELOPMENT_DEFAULTS.JWT_SECRET;
     env.AUDIT_SIGNING_KEY ??= DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY;
     env.MFA_ENCRYPTION_KEY ??= DEVELOPMENT_DEFAULTS.MFA_ENCRYPTION_KEY;
+    env.ENCRYPTION_MASTER_KEY ??= DEVELOPMENT_DEFAULTS.ENCRYPTION_MASTER_KEY;
   } else {
     if (!env.MFA_ENCRYPTION_KEY) problems.push('MFA_ENCRYPTION_KEY: required in production');
     if (env.MFA_ENCRYPTION_KEY === DEVELOPMENT_DEFAULTS.MFA_ENCRYPTION_KEY) problems.push('MFA_ENCRYPTION_KEY: the development key cannot be used in production');
+    if (!env.ENCRYPTION_MASTER_KEY) problems.push('ENCRYPTION_MASTER_KEY: required in production');
+    if (env.ENCRYPTION_MASTER_KEY === DEVELOPMENT_DEFAULTS.ENCRYPTION_MASTER_KEY) problems.push('ENCRYPTION_MASTER_KEY: the development key cannot be used in production');
     if (!env.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: required in production');
     if (env.AUDIT_SIGNING_KEY === DEVELOPMENT_DEFAULTS.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: the development key cannot be used in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
@@ -230,6 +328,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   }
   if (env.PASSWORD_MAX_LENGTH < env.PASSWORD_MIN_LENGTH) {
     problems.push('PASSWORD_MAX_LENGTH: must not be less than PASSWORD_MIN_LENGTH');
+  }
+  if (env.ENCRYPTION_MASTER_KEY_PREVIOUS && env.ENCRYPTION_MASTER_KEY_PREVIOUS === env.ENCRYPTION_MASTER_KEY) {
+    problems.push('ENCRYPTION_MASTER_KEY_PREVIOUS: must differ from ENCRYPTION_MASTER_KEY');
   }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -5,6 +5,8 @@ import { Permission } from '../access-control/permission';
 import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { CaseRefParam } from '../cases/dto';
 import { ApiErrorDto } from '../common/api-error.dto';
+import { IdempotentCreate } from '../idempotency/idempotent-create.decorator';
+import { IdempotentResource } from '../idempotency/idempotent-resource';
 import { ConversationsService } from './conversations.service';
 import { ConversationDto, ConversationWithHistoryDto, CorrectConversationDto, RecordConversationDto, RecordIdParam } from './dto';
 
@@ -19,6 +21,7 @@ export class ConversationsController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('cases/:id/conversations')
+  @IdempotentCreate(IdempotentResource.Conversation)
   @ApiOperation({ summary: 'Record a sensitive conversation, confidential discussion, facilitated meeting or call' })
   @ApiCreatedResponse({ type: ConversationDto })
   @ApiNotFoundResponse(NOT_FOUND)
@@ -47,6 +50,7 @@ export class ConversationsController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('conversations/:recordId/corrections')
+  @IdempotentCreate(IdempotentResource.Conversation)
   @ApiOperation({ summary: 'Correct a record: a new version; the earlier ones stay. Its recorder or a manager only.' })
   @ApiCreatedResponse({ type: ConversationDto })
   @ApiNotFoundResponse(NOT_FOUND)

@@ -1,18 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { CaseAction, itemScopeSql, itemVisibility, mayMarkPartyConfidential } from '../access-control/case-access-policy';
 import { CaseFileTransactions, CaseFileTx } from '../access-control/case-file-transaction';
 import { ItemHandling } from '../access-control/handling';
 import { Role } from '../access-control/role';
 import { AuditAction, ResourceType } from '../audit/audit-event';
+import { refuseEditOfAgreedRecord } from '../agreed-records/agreed-record-guard';
+import { AgreedRecordType } from '../agreed-records/agreed-record-policy';
 import { Actor } from '../auth/actor.decorator';
 import { iso, isoDate } from '../cases/case-mappers';
 import { assertNamedUsers } from '../cases/named-users';
 import { ForbiddenError, PreconditionFailedError, ValidationError, VersionConflictError } from '../common/domain-error';
+import { DeadlineService } from '../deadlines/deadline.service';
+import { EncryptedField } from '../encryption/encrypted-field';
+import { FieldCipher } from '../encryption/field-cipher';
 import { CaseState } from '../workflow/case-state';
+import { compartmentOfRecord } from '../compartments/compartment-facts';
+import { ownCompartment, placeRecord } from '../compartments/compartments.service';
 import { ConversationKind } from './conversation.types';
 import { ConversationDto, ConversationWithHistoryDto, CorrectConversationDto, RecordConversationDto } from './dto';
 
-interface ConversationRow {
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export interface ConversationRow {
+  /** The row (one version); its summary's ciphertext is bound to it. */
+  id: string;
   record_id: string;
   version: number;
   case_id: string;
@@ -30,10 +41,12 @@ interface ConversationRow {
   correction_reason: string | null;
 }
 
-const COLUMNS = `i.record_id, i.version, i.case_id, i.kind, to_char(i.held_on, 'YYYY-MM-DD') AS held_on, i.internal_participant_ids,
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export const COLUMNS = `i.id, i.record_id, i.version, i.case_id, i.kind, to_char(i.held_on, 'YYYY-MM-DD') AS held_on, i.internal_participant_ids,
   i.external_participants, i.summary, i.agreed_actions, i.handling, i.party_id, i.named_user_ids, i.recorded_by, i.recorded_at, i.correction_reason`;
 
-function toDto(r: ConversationRow): ConversationDto {
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export function toDto(r: ConversationRow): ConversationDto {
   return {
     recordId: r.record_id,
     version: r.version,
@@ -60,7 +73,11 @@ function toDto(r: ConversationRow): ConversationDto {
  */
 @Injectable()
 export class ConversationsService {
-  constructor(private readonly transactions: CaseFileTransactions) {}
+  constructor(
+    private readonly transactions: CaseFileTransactions,
+    private readonly deadlines: DeadlineService,
+    private readonly cipher: FieldCipher,
+  ) {}
 
   record(actor: Actor, caseId: string, dto: RecordConversationDto): Promise<ConversationDto> {
     return this.transactions.run(actor, async (tx) => {
@@ -75,17 +92,25 @@ export class ConversationsService {
       }
       await assertNamedUsers(tx.manager, dto.handling, dto.namedUserIds ?? []);
       await this.assertParticipants(tx, dto.internalParticipantIds ?? []);
+      const compartment = dto.compartmentId ? await ownCompartment(tx, dto.compartmentId, row.id) : null;
+      if (dto.compartmentId && !compartment) throw new ValidationError([{ field: 'compartmentId', messages: ['compartmentId must name your compartment on this case'] }]);
+      // The row id is chosen here because the summary's ciphertext is bound to its row (src/encryption).
+      const id = randomUUID();
+      const summary = await this.cipher.encrypt(tx.manager, EncryptedField.ConversationSummary, row.id, id, dto.summary);
       const [created]: ConversationRow[] = await tx.manager.query(
-        `INSERT INTO conversation_records AS i (record_id, version, case_id, kind, held_on, internal_participant_ids, external_participants, summary,
+        `INSERT INTO conversation_records AS i (id, record_id, version, case_id, kind, held_on, internal_participant_ids, external_participants, summary,
                                                 agreed_actions, handling, party_id, named_user_ids, recorded_by)
-         VALUES (gen_random_uuid(), 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+         VALUES ($12, gen_random_uuid(), 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
         [
-          row.id, dto.kind, dto.heldOn, dto.internalParticipantIds ?? [], JSON.stringify(dto.externalParticipants ?? []), dto.summary,
-          JSON.stringify(dto.agreedActions ?? []), dto.handling, partyId, dto.namedUserIds ?? [], actor.userId,
+          row.id, dto.kind, dto.heldOn, dto.internalParticipantIds ?? [], JSON.stringify(dto.externalParticipants ?? []), summary,
+          JSON.stringify(dto.agreedActions ?? []), dto.handling, partyId, dto.namedUserIds ?? [], actor.userId, id,
         ],
       );
+      await this.cipher.openConversations(tx.manager, [created]);
       await tx.manager.query(`UPDATE cases SET updated_at = now(), version = version + 1 WHERE id = $1`, [row.id]);
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Conversation, resourceId: created.record_id, caseId: row.id });
+      if (compartment) await placeRecord(tx, compartment, created.record_id);
+      await this.deadlines.conversationRecorded(tx.manager, row.id, created.record_id, created.kind, created.agreed_actions);
       return toDto(created);
     });
   }
@@ -101,6 +126,7 @@ export class ConversationsService {
           ORDER BY i.record_id, i.version DESC`,
         [row.id, ...scope.params],
       );
+      await this.cipher.openConversations(tx.manager, rows);
       rows.sort((a, b) => b.held_on.localeCompare(a.held_on) || b.recorded_at.valueOf() - a.recorded_at.valueOf() || a.record_id.localeCompare(b.record_id));
       tx.audit({ action: AuditAction.List, resourceType: ResourceType.Conversation, caseId: row.id });
       return rows.map(toDto);
@@ -109,7 +135,7 @@ export class ConversationsService {
 
   get(actor: Actor, recordId: string): Promise<ConversationWithHistoryDto> {
     return this.transactions.run(actor, async (tx) => {
-      const versions = await this.openRecord(tx, recordId, CaseAction.Read, AuditAction.Read);
+      const versions = await this.cipher.openConversations(tx.manager, await this.openRecord(tx, recordId, CaseAction.Read, AuditAction.Read));
       tx.audit({ action: AuditAction.Read, resourceType: ResourceType.Conversation, resourceId: recordId, caseId: versions[0].case_id });
       const [latest, ...earlier] = versions.map(toDto);
       return { ...latest, earlierVersions: earlier };
@@ -127,20 +153,26 @@ export class ConversationsService {
           action: AuditAction.Correct, resourceType: ResourceType.Conversation, resourceId: recordId, caseId: latest.case_id, rule: 'correct_own_record_or_manager',
         });
       }
+      // An agreed record is sealed: later corrections are addenda (src/agreed-records), never new versions.
+      await refuseEditOfAgreedRecord(tx, AgreedRecordType.Conversation, recordId, latest.case_id, AuditAction.Correct, ResourceType.Conversation);
       if (latest.version !== dto.version) throw new VersionConflictError('The record');
       await this.assertParticipants(tx, dto.internalParticipantIds ?? []);
+      const id = randomUUID();
+      const summary = await this.cipher.encrypt(tx.manager, EncryptedField.ConversationSummary, latest.case_id, id, dto.summary);
       const [created]: ConversationRow[] = await tx.manager.query(
-        `INSERT INTO conversation_records AS i (record_id, version, case_id, kind, held_on, internal_participant_ids, external_participants, summary,
+        `INSERT INTO conversation_records AS i (id, record_id, version, case_id, kind, held_on, internal_participant_ids, external_participants, summary,
                                                 agreed_actions, handling, party_id, named_user_ids, recorded_by, correction_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         VALUES ($15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (record_id, version) DO NOTHING RETURNING ${COLUMNS}`,
         [
           recordId, latest.version + 1, latest.case_id, dto.kind, dto.heldOn, dto.internalParticipantIds ?? [], JSON.stringify(dto.externalParticipants ?? []),
-          dto.summary, JSON.stringify(dto.agreedActions ?? []), latest.handling, latest.party_id, latest.named_user_ids, actor.userId, dto.correctionReason,
+          summary, JSON.stringify(dto.agreedActions ?? []), latest.handling, latest.party_id, latest.named_user_ids, actor.userId, dto.correctionReason, id,
         ],
       );
       if (!created) throw new VersionConflictError('The record');
+      await this.cipher.openConversations(tx.manager, [created]);
       tx.audit({ action: AuditAction.Correct, resourceType: ResourceType.Conversation, resourceId: recordId, caseId: latest.case_id });
+      await this.deadlines.conversationRecorded(tx.manager, latest.case_id, recordId, created.kind, created.agreed_actions);
       return toDto(created);
     });
   }
@@ -149,11 +181,12 @@ export class ConversationsService {
   private async openRecord(tx: CaseFileTx, recordId: string, action: CaseAction, auditAction: AuditAction): Promise<ConversationRow[]> {
     const versions: ConversationRow[] = await tx.manager.query(
       `SELECT ${COLUMNS} FROM conversation_records i WHERE i.record_id = $1 ORDER BY i.version DESC`, [recordId]);
-    if (versions.length === 0) tx.refuseHiddenItem(ResourceType.Conversation, recordId, null, 'conversation_not_found', auditAction);
+    if (versions.length === 0) return tx.refuseUnseenItem('conversation', ResourceType.Conversation, recordId, auditAction);
     await tx.openCase(versions[0].case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Conversation, auditAction, hiddenAs: ResourceType.Conversation });
     // The marking is the original's and never changes, so one decision covers every version.
     const v = versions[0];
-    const visible = itemVisibility(tx.actor.principal, { handling: v.handling, partyId: v.party_id, namedUserIds: v.named_user_ids });
+    const compartment = await compartmentOfRecord(tx.manager, recordId);
+    const visible = itemVisibility(tx.actor.principal, { handling: v.handling, partyId: v.party_id, namedUserIds: v.named_user_ids, compartment });
     if (!visible.allowed) tx.refuseHiddenItem(ResourceType.Conversation, recordId, v.case_id, visible.rule, auditAction);
     return versions;
   }

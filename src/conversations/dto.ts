@@ -69,6 +69,10 @@ export class RecordConversationDto {
   @ApiPropertyOptional({ type: [String], description: 'For named_only: who may read it (managers always may)' })
   @IsOptional() @IsArray() @ArrayMaxSize(50) @ArrayUnique() @IsUUID('all', { each: true })
   namedUserIds?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'A lead political peer: record it in your compartment on this case (src/compartments)' })
+  @IsOptional() @IsUUID()
+  compartmentId?: string;
 }
 
 /** A correction restates the whole record; its marking stays that of the original. */

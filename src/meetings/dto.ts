@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { GovernmentPower, PreInterventionOutcome } from '../workflow/case-state';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -51,6 +51,10 @@ export class RecordMeetingDto {
   @ApiPropertyOptional({ maxLength: 20000 })
   @IsOptional() @Transform(trim) @IsString() @MaxLength(20000)
   agenda?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Users of the system who take part: they attest the agreed record (src/agreed-records)' })
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @ArrayUnique() @IsUUID('all', { each: true })
+  participantUserIds?: string[];
 }
 
 export class MeetingOutcomeDto {
@@ -88,6 +92,7 @@ export class MeetingDto {
   @ApiProperty({ enum: GovernmentPower, enumName: 'GovernmentPower' }) interventionContemplated: GovernmentPower;
   @ApiProperty({ type: [AttendeeDto] }) attendees: AttendeeDto[];
   @ApiProperty({ nullable: true, type: String }) agenda: string | null;
+  @ApiProperty({ type: [String], description: 'Users who take part (they attest the record)' }) participantUserIds: string[];
   @ApiProperty({ enum: PreInterventionOutcome, enumName: 'PreInterventionOutcome', nullable: true }) outcome: PreInterventionOutcome | null;
   @ApiProperty({ nullable: true, type: String }) outcomeNotes: string | null;
   @ApiProperty({ nullable: true, type: String }) deferredUntil: string | null;

@@ -5,6 +5,8 @@ import { Permission } from '../access-control/permission';
 import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { CaseRefParam } from '../cases/dto';
 import { ApiErrorDto } from '../common/api-error.dto';
+import { IdempotentCreate } from '../idempotency/idempotent-create.decorator';
+import { IdempotentResource } from '../idempotency/idempotent-resource';
 import { MeetingDto, MeetingIdParam, MeetingOutcomeDto, RecordMeetingDto } from './dto';
 import { MeetingsService } from './meetings.service';
 
@@ -19,6 +21,7 @@ export class MeetingsController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('cases/:id/pre-intervention-meetings')
+  @IdempotentCreate(IdempotentResource.Meeting)
   @ApiOperation({ summary: 'Record the pre-intervention meeting (case must be at the pre-intervention stage; clearing-house staff)' })
   @ApiCreatedResponse({ type: MeetingDto })
   @ApiNotFoundResponse(NOT_FOUND)

@@ -1,6 +1,7 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { registerOnEveryConnect } from '../common/repeatable-jobs';
 import { AppConfig } from '../config/app-config';
 import { EmailOutboxService } from './email-outbox.service';
 import { DeliverEmailJobData, EmailJob, QueueName } from './queues';
@@ -39,6 +40,15 @@ export class EmailSweepSchedule implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.outbox.deliveryEnabled) return;
+    // Again after Redis comes back: one that lost its data has forgotten the sweep and every delivery job.
+    registerOnEveryConnect(
+      this.queue,
+      async () => {
+        await this.queue.add(EmailJob.Sweep, {}, { repeat: { every: this.config.get('EMAIL_SWEEP_INTERVAL_MS') }, jobId: EmailJob.Sweep, removeOnComplete: true, removeOnFail: 100 });
+        await this.outbox.sweep();
+      },
+      (error) => this.logger.warn({ err: (error as Error)?.name }, 'could not schedule the e-mail outbox sweep'),
+    );
     try {
       await this.queue.add(EmailJob.Sweep, {}, { repeat: { every: this.config.get('EMAIL_SWEEP_INTERVAL_MS') }, jobId: EmailJob.Sweep, removeOnComplete: true, removeOnFail: 100 });
       const queued = await this.outbox.sweep();

@@ -11,6 +11,8 @@ export enum NotificationKind {
   Escalation = 'escalation',
   /** To every auditor when a manager uses break-glass access (names the case reference, never content). */
   BreakGlass = 'break_glass',
+  /** A source identity release awaits a second manager's decision, or was approved for you (never the identity). */
+  SourceIdentityRelease = 'source_identity_release',
 }
 
 /** An item in a user's in-app inbox. Text names what is due, never case content. */

@@ -5,12 +5,15 @@ import { CaseAction } from '../access-control/case-access-policy';
 import { CaseFileTransactions } from '../access-control/case-file-transaction';
 import { AuditAction, AuditOutcome, RequestActor, ResourceType } from '../audit/audit-event';
 import { AuditWriter } from '../audit/audit-writer';
+import { DeletionCertificatesService } from '../audit-workbench/deletion-certificates.service';
 import { Actor } from '../auth/actor.decorator';
 import { NotFoundError, PreconditionFailedError, VersionConflictError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
+import { FieldCipher } from '../encryption/field-cipher';
 import { CaseState } from '../workflow/case-state';
 import { RetentionReviewDto } from './dto';
 import { retentionSchedule, RetentionSchedule } from './retention-schedule';
+import { actAsSystem, inSystemContext, SystemContext } from '../database/row-security';
 
 const SYSTEM_ACTOR: RequestActor = { userId: null, role: 'system', requestId: null, clientIp: null, userAgent: 'retention-job' };
 
@@ -28,7 +31,9 @@ export class RetentionService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: CaseFileTransactions,
     private readonly audit: AuditWriter,
+    private readonly certificates: DeletionCertificatesService,
     config: AppConfig,
+    private readonly cipher: FieldCipher,
   ) {
     this.schedule = retentionSchedule(config.get('RETENTION_YEARS'), config.get('RETENTION_YEARS_BY_OUTCOME'));
   }
@@ -36,6 +41,7 @@ export class RetentionService {
   /** Lists what is due today; idempotent (a case already listed and pending is not listed twice). */
   async listDue(today = new Date()): Promise<number> {
     return this.dataSource.transaction(async (m) => {
+      await actAsSystem(m, SystemContext.Retention);
       const rows: Array<{ id: string }> = await m.query(
         `INSERT INTO retention_reviews (case_id, due_on, rule, status)
          SELECT c.id, (c.closed_at + make_interval(years => s.years))::date, c.outcome || ': ' || s.years || ' years after closure', 'pending'
@@ -57,13 +63,13 @@ export class RetentionService {
   }
 
   async reviews(actor: Actor, status: 'pending' | 'destroyed' | 'cancelled'): Promise<RetentionReviewDto[]> {
-    const rows = await this.dataSource.query(
+    const rows = await inSystemContext(this.dataSource, SystemContext.Retention, (m) => m.query(
       `SELECT r.id, r.case_id AS "caseId", c.reference AS "caseReference", a.official_name AS authority, c.outcome,
               c.closed_at AS "closedAt", to_char(r.due_on, 'YYYY-MM-DD') AS "dueOn", r.rule, r.status, r.listed_at AS "listedAt", r.decided_at AS "decidedAt"
          FROM retention_reviews r JOIN cases c ON c.id = r.case_id JOIN authorities a ON a.id = c.authority_id
         WHERE r.status = $1 ORDER BY r.due_on, c.reference`,
       [status],
-    );
+    ));
     await this.audit.recordNow(actor, { action: AuditAction.List, resourceType: ResourceType.Retention, outcome: AuditOutcome.Allowed, rule: status });
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return rows.map((r: RetentionReviewDto & { closedAt: Date | null; listedAt: Date; decidedAt: Date | null }) => ({
@@ -85,7 +91,12 @@ export class RetentionService {
           action: AuditAction.DestroyContent, resourceType: ResourceType.Retention, resourceId: reviewId, caseId: row.id, rule: 'legal_hold',
         });
       }
+      // The deletion certificate (issue 8.6) counts what goes, and is written with the destruction or not at all.
+      const destroyed = await this.certificates.countDestroyable(tx.manager, row.id);
       await tx.manager.query(`SELECT destroy_case_content($1, $2, $3)`, [row.id, reviewId, actor.userId]);
+      await this.certificates.issue(tx.manager, actor, { caseId: row.id, caseReference: row.reference, reviewId, reason }, destroyed);
+      // The function destroyed the case's data keys; drop any unwrapped copy this process holds.
+      this.cipher.forgetCase(row.id);
       tx.audit({ action: AuditAction.DestroyContent, resourceType: ResourceType.Retention, resourceId: reviewId, caseId: row.id, justification: reason });
       const [out] = await tx.manager.query(`SELECT to_char(due_on, 'YYYY-MM-DD') AS due_on, rule, listed_at, decided_at FROM retention_reviews WHERE id = $1`, [reviewId]);
       return {

@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { CaseOutcome, CaseState, OPEN_STATES } from '../workflow/case-state';
 import { CaseStatisticsQueryDto, StageDurationDto, StageDurationsQueryDto, StatisticsDimension, StatisticsPeriod, SuppressedTableDto } from './dto';
 import { suppressTable } from './small-number-suppression';
+import { inSystemContext, SystemContext } from '../database/row-security';
 
 const NO_REGION = 'No region';
 const STILL_OPEN = 'open';
@@ -45,13 +46,13 @@ export class StatisticsService {
     const period = q.period ?? StatisticsPeriod.Quarter;
     const bucket = period === StatisticsPeriod.Quarter ? `to_char(c.opened_at, 'YYYY-"Q"Q')` : `to_char(c.opened_at, 'YYYY')`;
     const dim = DIMENSION_SQL[q.dimension];
-    const rows: Array<{ value: string; bucket: string; n: number }> = await this.dataSource.query(
+    const rows: Array<{ value: string; bucket: string; n: number }> = await inSystemContext(this.dataSource, SystemContext.Statistics, (m) => m.query(
       `SELECT ${dim.value} AS value, ${bucket} AS bucket, count(DISTINCT c.id)::int AS n
          FROM cases c JOIN authorities a ON a.id = c.authority_id ${dim.from}
         WHERE ($1::date IS NULL OR c.opened_at >= $1::date) AND ($2::date IS NULL OR c.opened_at < $2::date + 1)
         GROUP BY 1, 2`,
       [q.from ?? null, q.to ?? null],
-    );
+    ));
     const rowNames = ROWS[q.dimension];
     const columns = periodsBetween(rows.map((r) => r.bucket), period);
     const counts = rowNames.map((name) => columns.map((col) => rows.find((r) => r.value === name && r.bucket === col)?.n ?? 0));
@@ -64,7 +65,7 @@ export class StatisticsService {
 
   /** How long cases stay in each stage: completed stays, and ongoing ones up to now. */
   async stageDurations(q: StageDurationsQueryDto): Promise<StageDurationDto[]> {
-    const rows: Array<{ stage: string; stays: number; median: number | null; p75: number | null }> = await this.dataSource.query(
+    const rows: Array<{ stage: string; stays: number; median: number | null; p75: number | null }> = await inSystemContext(this.dataSource, SystemContext.Statistics, (m) => m.query(
       `WITH stays AS (
          SELECT t.to_state AS stage,
                 extract(epoch FROM (coalesce(lead(t.occurred_at) OVER (PARTITION BY t.case_id ORDER BY t.sequence), now()) - t.occurred_at)) / 86400 AS days,
@@ -77,7 +78,7 @@ export class StatisticsService {
         WHERE stage <> 'closed' AND ($1::date IS NULL OR occurred_at >= $1::date) AND ($2::date IS NULL OR occurred_at < $2::date + 1)
         GROUP BY stage`,
       [q.from ?? null, q.to ?? null],
-    );
+    ));
     return OPEN_STATES.map((stage) => {
       const r = rows.find((x) => x.stage === stage);
       const stays = r?.stays ?? 0;

@@ -5,6 +5,8 @@ import { Permission } from '../access-control/permission';
 import { Actor, CurrentActor } from '../auth/actor.decorator';
 import { CaseRefParam } from '../cases/dto';
 import { ApiErrorDto } from '../common/api-error.dto';
+import { IdempotentCreate } from '../idempotency/idempotent-create.decorator';
+import { IdempotentResource } from '../idempotency/idempotent-resource';
 import { CreateSupportDto, ProgressNoteDto, ProgressNoteViewDto, SupportDto, SupportIdParam, UpdateSupportDto } from './dto';
 import { SupportService } from './support.service';
 
@@ -19,6 +21,7 @@ export class SupportController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('cases/:id/support')
+  @IdempotentCreate(IdempotentResource.Support)
   @ApiOperation({ summary: 'Record improvement support (the agreed way forward): clearing-house staff and the RIEP facilitator' })
   @ApiCreatedResponse({ type: SupportDto })
   @ApiNotFoundResponse(NOT_FOUND)
@@ -48,6 +51,7 @@ export class SupportController {
 
   @RequirePermission(Permission.CaseFileWrite)
   @Post('support/:id/progress-notes')
+  @IdempotentCreate(IdempotentResource.ProgressNote)
   @ApiOperation({ summary: 'Add a progress note (never edited or deleted)' })
   @ApiCreatedResponse({ type: ProgressNoteViewDto })
   @ApiNotFoundResponse(NOT_FOUND)

@@ -5,11 +5,13 @@ import { AuditAction, ResourceType } from '../audit/audit-event';
 import { Actor } from '../auth/actor.decorator';
 import { iso } from '../cases/case-mappers';
 import { PreconditionFailedError, ValidationError, VersionConflictError } from '../common/domain-error';
+import { DeadlineService } from '../deadlines/deadline.service';
 import { CaseState } from '../workflow/case-state';
 import { CreateSupportDto, ProgressNoteViewDto, SupportDto, UpdateSupportDto } from './dto';
 import { SUPPORT_STATUS_MOVES, SupportKind, SupportStatus } from './support.types';
 
-interface SupportRow {
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export interface SupportRow {
   id: string;
   case_id: string;
   kind: SupportKind;
@@ -27,11 +29,13 @@ interface SupportRow {
   version: number;
 }
 
-const COLUMNS = `id, case_id, kind, status, description, providers, outcomes, to_char(starts_on, 'YYYY-MM-DD') AS starts_on, to_char(ends_on, 'YYYY-MM-DD') AS ends_on,
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export const COLUMNS = `id, case_id, kind, status, description, providers, outcomes, to_char(starts_on, 'YYYY-MM-DD') AS starts_on, to_char(ends_on, 'YYYY-MM-DD') AS ends_on,
   (SELECT coalesce(array_agg(to_char(d, 'YYYY-MM-DD') ORDER BY d), '{}') FROM unnest(review_dates) d) AS review_dates,
   agreed_at, recorded_by, recorded_at, updated_at, version`;
 
-function toDto(r: SupportRow): SupportDto {
+/** Exported for the idempotent replay of a create (src/idempotency). */
+export function toDto(r: SupportRow): SupportDto {
   return {
     id: r.id, caseId: r.case_id, kind: r.kind, status: r.status, description: r.description, providers: r.providers, outcomes: r.outcomes,
     startsOn: r.starts_on, endsOn: r.ends_on, reviewDates: r.review_dates, agreedAt: iso(r.agreed_at), recordedBy: r.recorded_by,
@@ -45,7 +49,10 @@ function assertDates(startsOn: string | null | undefined, endsOn: string | null 
 
 @Injectable()
 export class SupportService {
-  constructor(private readonly transactions: CaseFileTransactions) {}
+  constructor(
+    private readonly transactions: CaseFileTransactions,
+    private readonly deadlines: DeadlineService,
+  ) {}
 
   create(actor: Actor, caseId: string, dto: CreateSupportDto): Promise<SupportDto> {
     return this.transactions.run(actor, async (tx) => {
@@ -61,6 +68,7 @@ export class SupportService {
       );
       await tx.manager.query(`UPDATE cases SET updated_at = now(), version = version + 1 WHERE id = $1`, [row.id]);
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Support, resourceId: created.id, caseId: row.id });
+      await this.deadlines.supportChanged(tx.manager, row.id, created.id, created.status, created.review_dates);
       return toDto(created);
     });
   }
@@ -103,6 +111,7 @@ export class SupportService {
       );
       if (!updated) throw new VersionConflictError('The support item');
       tx.audit({ action: AuditAction.Update, resourceType: ResourceType.Support, resourceId: supportId, caseId: caseRow.id, rule: dto.status ? `status:${dto.status}` : null });
+      await this.deadlines.supportChanged(tx.manager, caseRow.id, supportId, updated.status, updated.review_dates);
       return toDto(updated);
     });
   }
@@ -115,6 +124,7 @@ export class SupportService {
         [supportId, note, actor.userId],
       );
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.ProgressNote, resourceId: created.id, caseId: caseRow.id });
+      await this.deadlines.progressNoted(tx.manager, supportId);
       return { id: created.id, supportId, note: created.note, recordedBy: created.recorded_by, recordedAt: iso(created.recorded_at)! };
     });
   }
@@ -133,7 +143,7 @@ export class SupportService {
 
   private async openSupport(tx: CaseFileTx, supportId: string, action: CaseAction, auditAction: AuditAction): Promise<{ support: SupportRow; caseRow: CaseRow }> {
     const [support]: SupportRow[] = await tx.manager.query(`SELECT ${COLUMNS} FROM improvement_support WHERE id = $1`, [supportId]);
-    if (!support) tx.refuseHiddenItem(ResourceType.Support, supportId, null, 'support_not_found', auditAction);
+    if (!support) return tx.refuseUnseenItem('support', ResourceType.Support, supportId, auditAction);
     const caseRow = await tx.openCase(support.case_id, action, { lock: action !== CaseAction.Read, resourceType: ResourceType.Support, auditAction, hiddenAs: ResourceType.Support });
     return { support, caseRow };
   }

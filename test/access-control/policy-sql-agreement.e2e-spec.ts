@@ -13,6 +13,7 @@ import { accessFactsOf, CASE_SELECT, CaseRow } from '../../src/access-control/ca
 import { ItemHandling, TeamRole } from '../../src/access-control/handling';
 import { Region, Role } from '../../src/access-control/role';
 import { Principal } from '../../src/auth/principal';
+import { compartmentsOfRecords } from '../../src/compartments/compartment-facts';
 import { createTestApp, createUser, partyIdOf, TestApp, TestUser } from '../support/app';
 
 /*
@@ -39,6 +40,7 @@ const PEOPLE: ReadonlyArray<{ key: string; role: Role; region?: Region; party?: 
   { key: 'peerConservative', role: Role.LeadPoliticalPeer, party: 'conservative' },
   { key: 'auditor', role: Role.Auditor },
   { key: 'administrator', role: Role.Administrator },
+  { key: 'liaison', role: Role.GovernmentLiaison },
 ];
 const person = (key: string) => PEOPLE.findIndex((p) => p.key === key);
 
@@ -47,7 +49,9 @@ const AUTHORITY_REGIONS: ReadonlyArray<Region | null> = [Region.NorthEast, Regio
 const PARTIES = ['labour', 'conservative', 'green'] as const;
 
 type TeamEntry = { who: number; teamRole: TeamRole; membership: 'active' | 'removed' | 'removed_then_active' };
-type ConversationSpec = { handling: ItemHandling; party: number; named: number[]; stranger: boolean };
+/** A record in a compartment (src/compartments): its peer, the staff named on it now, and staff taken off it. */
+type CompartmentSpec = { peer: number; staff: number[]; removedStaff?: number[] };
+type ConversationSpec = { handling: ItemHandling; party: number; named: number[]; stranger: boolean; compartment?: CompartmentSpec };
 type ConcernSpec = { handling: ItemHandling.Normal | ItemHandling.NamedOnly; named: number[]; stranger: boolean };
 type GrantSpec = { who: number; expired: boolean };
 interface CaseSpec {
@@ -60,6 +64,9 @@ interface CaseSpec {
   restrictedBy?: number | null;
   /** Break-glass grants on the case. */
   grants?: GrantSpec[];
+  /** People with a current recusal from the case, and people whose recusal a manager withdrew (src/conflicts). */
+  recused?: number[];
+  withdrawnRecusals?: number[];
 }
 
 describe('the access policy in SQL agrees with the pure access policy', () => {
@@ -110,7 +117,7 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
 
   /** Writes the world, runs `check` against it on the same connection, then rolls it all back. */
   async function inWorld<T>(specs: CaseSpec[], check: (q: QueryRunner, caseIds: string[]) => Promise<T>): Promise<T> {
-    const q = t.ds.createQueryRunner();
+    const q = t.owner.createQueryRunner(); // the owner: row-level security would show the service role nothing outside a request
     await q.connect();
     await q.startTransaction();
     try {
@@ -135,6 +142,16 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
             [row.id, users[g.who].id, g.expired ? -1 : 1],
           );
         }
+        for (const who of spec.recused ?? []) {
+          await q.query(`INSERT INTO case_recusals (case_id, user_id, reason) VALUES ($1, $2, 'A recusal')`, [row.id, users[who].id]);
+        }
+        for (const who of spec.withdrawnRecusals ?? []) {
+          const by = who === person('manager') ? users[person('manager2')].id : managerId;
+          await q.query(
+            `INSERT INTO case_recusals (case_id, user_id, withdrawn_at, withdrawn_by, withdraw_reason) VALUES ($1, $2, now(), $3, 'Withdrawn by a manager')`,
+            [row.id, users[who].id, by],
+          );
+        }
         for (const m of spec.team) {
           const userId = users[m.who].id;
           if (m.membership !== 'active') {
@@ -149,11 +166,13 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
         }
         const namedIds = (named: number[], stranger: boolean) => [...named.map((i) => users[i].id), ...(stranger ? [randomUUID()] : [])];
         for (const c of spec.conversations) {
+          const recordId = randomUUID();
+          if (c.compartment) await placeInCompartment(q, row.id, recordId, c.compartment);
           await q.query(
             `INSERT INTO conversation_records (record_id, version, case_id, kind, held_on, summary, handling, party_id, named_user_ids, recorded_by)
              VALUES ($1, 1, $2, 'sensitive_conversation', '2099-01-03', 'A conversation', $3, $4, $5::uuid[], $6)`,
             [
-              randomUUID(),
+              recordId,
               row.id,
               c.handling,
               c.handling === ItemHandling.PartyConfidential ? partyIds[PARTIES[c.party]] : null,
@@ -177,6 +196,23 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     }
   }
 
+  /** One compartment per peer per case, as the service keeps them. */
+  async function placeInCompartment(q: QueryRunner, caseId: string, recordId: string, k: CompartmentSpec): Promise<void> {
+    const peerId = users[k.peer].id;
+    await q.query(`INSERT INTO case_compartments (case_id, peer_id) VALUES ($1, $2) ON CONFLICT (case_id, peer_id) DO NOTHING`, [caseId, peerId]);
+    const [{ id }] = await q.query(`SELECT id FROM case_compartments WHERE case_id = $1 AND peer_id = $2`, [caseId, peerId]);
+    for (const who of k.staff) {
+      await q.query(
+        `INSERT INTO compartment_staff (compartment_id, case_id, user_id, added_by) SELECT $1, $2, $3, $4
+          WHERE NOT EXISTS (SELECT 1 FROM compartment_staff WHERE compartment_id = $1 AND user_id = $3 AND removed_at IS NULL)`,
+        [id, caseId, users[who].id, peerId]);
+    }
+    for (const who of k.removedStaff ?? []) {
+      await q.query(`INSERT INTO compartment_staff (compartment_id, case_id, user_id, added_by, removed_by, removed_at) VALUES ($1, $2, $3, $4, $4, now())`, [id, caseId, users[who].id, peerId]);
+    }
+    await q.query(`INSERT INTO compartment_records (record_id, compartment_id, case_id, placed_by) VALUES ($1, $2, $3, $4)`, [recordId, id, caseId, peerId]);
+  }
+
   interface Agreement {
     label: string;
     what: string;
@@ -192,6 +228,10 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     );
     const grantRows: Array<{ case_id: string; user_id: string; expires_at: Date }> = await q.query(
       `SELECT case_id, user_id, expires_at FROM break_glass_grants WHERE case_id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const recusalRows: Array<{ case_id: string; user_id: string; withdrawn_at: Date | null }> = await q.query(
+      `SELECT case_id, user_id, withdrawn_at FROM case_recusals WHERE case_id = ANY($1::uuid[])`,
       [caseIds],
     );
     const teamRows: Array<{ case_id: string; user_id: string; team_role: TeamRole; removed_at: Date | null }> = await q.query(
@@ -210,6 +250,8 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
           restrictedBy: r.restricted_by,
           // Every grant, expired or not: the pure rule decides which still count.
           breakGlassGrants: grantRows.filter((g) => g.case_id === r.id).map((g) => ({ userId: g.user_id, expiresAt: g.expires_at })),
+          // A withdrawn recusal no longer counts.
+          recusedUserIds: recusalRows.filter((x) => x.case_id === r.id && x.withdrawn_at === null).map((x) => x.user_id),
         },
       ]),
     );
@@ -218,13 +260,16 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     const serviceFacts = new Map(serviceRows.map((r) => [r.id, accessFactsOf(r)]));
 
     const itemFacts = async (table: 'conversation_records' | 'concerns'): Promise<Array<{ id: string } & ItemAccessFacts>> => {
-      const rows: Array<{ id: string; handling: ItemHandling; party_id: string | null; named_user_ids: string[] }> = await q.query(
-        `SELECT id, handling, ${table === 'conversation_records' ? 'party_id' : 'NULL::uuid AS party_id'}, named_user_ids FROM ${table} WHERE case_id = ANY($1::uuid[])`,
+      const rows: Array<{ id: string; record_id: string | null; handling: ItemHandling; party_id: string | null; named_user_ids: string[] }> = await q.query(
+        `SELECT id, ${table === 'conversation_records' ? 'record_id, party_id' : 'NULL::uuid AS record_id, NULL::uuid AS party_id'}, handling, named_user_ids
+           FROM ${table} WHERE case_id = ANY($1::uuid[])`,
         [caseIds],
       );
+      // The compartments the service loads for a record (src/compartments/compartment-facts.ts).
+      const compartments = await compartmentsOfRecords(q.manager, rows.flatMap((r) => (r.record_id ? [r.record_id] : [])));
       return rows.map((r) => {
         expect(Array.isArray(r.named_user_ids)).toBe(true);
-        return { id: r.id, handling: r.handling, partyId: r.party_id, namedUserIds: r.named_user_ids };
+        return { id: r.id, handling: r.handling, partyId: r.party_id, namedUserIds: r.named_user_ids, compartment: r.record_id ? (compartments.get(r.record_id) ?? null) : null };
       });
     };
     const conversations = await itemFacts('conversation_records');
@@ -331,6 +376,34 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     expect(seen('manager', 'concerns')).toBe(4);
   });
 
+  it('agrees on compartments: only their peer and the staff named on them now, whatever the marking', async () => {
+    const compartment: CompartmentSpec = { peer: person('peerLabour1'), staff: [person('officer1'), person('manager2')], removedStaff: [person('officer2')] };
+    const specs: CaseSpec[] = [
+      {
+        authority: 0, referred: true, concerns: [],
+        team: [{ who: person('peerLabour1'), teamRole: TeamRole.LeadPoliticalPeer, membership: 'active' }],
+        conversations: [
+          { handling: ItemHandling.Normal, party: 0, named: [], stranger: false, compartment },
+          { handling: ItemHandling.PartyConfidential, party: 0, named: [], stranger: false, compartment },
+          { handling: ItemHandling.NamedOnly, party: 0, named: [person('officer2')], stranger: false, compartment },
+          { handling: ItemHandling.Normal, party: 0, named: [], stranger: false },
+        ],
+      },
+    ];
+    const results = await inWorld(specs, compare);
+    expectAgreement(results);
+
+    const seen = (label: string) => results.find((r) => r.label === label && r.what === 'conversation_records')!.pure.length;
+    expect(seen('manager')).toBe(1); // not named: only the record outside the compartment
+    expect(seen('manager2')).toBe(4); // named: every marking a manager reads
+    expect(seen('officer1')).toBe(2); // named: the normal ones
+    expect(seen('officer2')).toBe(1); // taken off it: even the named-only record naming them is gone
+    expect(seen('peerLabour1')).toBe(3); // its peer: all but the named-only record that does not name them
+    expect(seen('peerLabour2')).toBe(1); // same party, not its peer
+    expect(seen('liaison')).toBe(1); // (item marking alone; no case is visible to a liaison)
+    expect(results.filter((r) => r.label === 'liaison' && r.what === 'cases').every((r) => r.pure.length === 0)).toBe(true);
+  });
+
   it('agrees on cases restricted to their team, with break-glass grants live and expired', async () => {
     const teams: TeamEntry[][] = [
       [],
@@ -369,6 +442,43 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
     expect(seen('riepNE1')).toBe(perRestriction + 2 * grantSets.length);
   });
 
+  it('agrees on recusals: a recused user sees nothing of the case, whatever else would let them; a withdrawn recusal counts for nothing', async () => {
+    const teams: TeamEntry[][] = [
+      [],
+      [{ who: person('peerLabour1'), teamRole: TeamRole.LeadPoliticalPeer, membership: 'active' }],
+      [{ who: person('riepNE1'), teamRole: TeamRole.RiepFacilitator, membership: 'active' }],
+      [{ who: person('officer1'), teamRole: TeamRole.CaseLead, membership: 'active' }],
+    ];
+    const recusals: Array<Pick<CaseSpec, 'recused' | 'withdrawnRecusals'>> = [
+      {},
+      { recused: [person('officer1'), person('manager')] },
+      { recused: [person('riepNE1'), person('peerLabour1')] },
+      { withdrawnRecusals: [person('officer1'), person('peerLabour1'), person('manager')] },
+      { recused: [person('manager2')], withdrawnRecusals: [person('manager2'), person('riepNE1')] },
+    ];
+    const specs: CaseSpec[] = [];
+    for (const restrictedBy of [null, person('manager')]) {
+      for (const team of teams) {
+        for (const r of recusals) {
+          specs.push({ authority: 0, referred: true, team, conversations: [], concerns: [], restrictedBy, grants: [{ who: person('manager2'), expired: false }], ...r });
+        }
+      }
+    }
+    const results = await inWorld(specs, compare);
+    expectAgreement(results);
+
+    const seen = (label: string) => results.find((r) => r.label === label && r.what === 'cases')!.pure.length;
+    const perRestriction = teams.length * recusals.length; // 20
+    // officer1: every unrestricted case but the 4 it is recused from; restricted ones only where on the team (5), less the 1 recused there.
+    expect(seen('officer1')).toBe(perRestriction - teams.length + recusals.length - 1);
+    // manager restricted half of them (sees all it restricted) and is recused from 4 of each half.
+    expect(seen('manager')).toBe(2 * (perRestriction - teams.length));
+    // manager2 holds a live grant everywhere, and a recusal from 4 of each half that the grant does not beat.
+    expect(seen('manager2')).toBe(2 * (perRestriction - teams.length));
+    // peerLabour1: on 5 teams of each half, recused from one of them in each.
+    expect(seen('peerLabour1')).toBe(2 * (recusals.length - 1));
+  });
+
   it('agrees on random case files for every kind of caller', async () => {
     const who = fc.integer({ min: 0, max: PEOPLE.length - 1 });
     const named = fc.uniqueArray(who, { maxLength: 3 });
@@ -398,6 +508,8 @@ describe('the access policy in SQL agrees with the pure access policy', () => {
       concerns: fc.array(concernArb, { maxLength: 3 }),
       restrictedBy: fc.option(fc.constantFrom(...managers), { nil: null }),
       grants: fc.uniqueArray(fc.record({ who, expired: fc.boolean() }), { selector: (g) => g.who, maxLength: 3 }),
+      recused: fc.uniqueArray(who, { maxLength: 2 }),
+      withdrawnRecusals: fc.uniqueArray(who, { maxLength: 2 }),
     });
 
     await fc.assert(

@@ -11,7 +11,8 @@ import {
  * Case visibility, for every role and relationship, on every read endpoint of the case file:
  * staff see every case; a RIEP facilitator sees a case on an authority in their own region once
  * it is referred to the RIEP or while they are on its team; a lead political peer sees the cases
- * whose current team they are on; auditors and administrators read no case content (403).
+ * whose current team they are on; auditors, administrators, Board members and government liaisons
+ * read no case content (403; a liaison reads at most a pre-intervention pack, below).
  * A case the caller may not see answers exactly as a case that does not exist.
  *
  * Authorities of this file (nobody else uses them): Wyre Forest (WYE, West Midlands),
@@ -25,7 +26,7 @@ type CaseName = 'wmReferred' | 'wmUnreferred' | 'neReferred' | 'neUnreferred';
 const CASES: CaseName[] = ['wmReferred', 'wmUnreferred', 'neReferred', 'neUnreferred'];
 const AUTHORITY_OF: Record<CaseName, string> = { wmReferred: WM, wmUnreferred: WM, neReferred: NE, neUnreferred: NE };
 
-type Who = 'officer' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerOut' | 'auditor' | 'admin';
+type Who = 'officer' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerOut' | 'auditor' | 'admin' | 'board' | 'liaison';
 
 /**
  * Which cases each caller sees, and why (the relationship). riepWM is on the team of
@@ -42,8 +43,21 @@ const SEES: Record<Who, CaseName[] | 'forbidden'> = {
   peerOut: [], // on no team
   auditor: 'forbidden',
   admin: 'forbidden',
+  board: 'forbidden', // statistics only
+  liaison: 'forbidden', // a pack at most (below), never the case file, even while named for wmReferred's meeting
 };
 const WHO: Who[] = Object.keys(SEES) as Who[];
+
+/**
+ * GET /cases/:id/pack (src/stage-access): clearing-house staff read the pack of any case they
+ * see (empty unless the case is at the pre-intervention stage); the government liaison reads
+ * only the pack of wmReferred, the one case at that stage whose meeting they are named for;
+ * every other case's pack is hidden from them exactly as a missing case. Nobody else has the route.
+ */
+const PACK_SEES: Record<Who, CaseName[] | 'forbidden'> = {
+  officer: CASES, manager: CASES, liaison: ['wmReferred'],
+  riepWM: 'forbidden', riepWM2: 'forbidden', riepNE: 'forbidden', peerLab: 'forbidden', peerOut: 'forbidden', auditor: 'forbidden', admin: 'forbidden', board: 'forbidden',
+};
 
 interface Built {
   id: string;
@@ -79,6 +93,10 @@ const ENDPOINTS: Endpoint[] = [
   {
     name: 'GET /cases/:id/pre-intervention-meetings', path: (c) => `/cases/${c.id}/pre-intervention-meetings`, missing: `/cases/${MISSING_CASE_ID}/pre-intervention-meetings`,
     check: (b, c) => expect(b.map((m: { id: string }) => m.id)).toEqual(c.meetingId ? [c.meetingId] : []),
+  },
+  {
+    name: 'GET /cases/:id/deadlines', path: (c) => `/cases/${c.id}/deadlines`, missing: `/cases/${MISSING_CASE_ID}/deadlines`,
+    check: (b, c) => expect(b).toEqual(expect.arrayContaining([expect.objectContaining({ caseId: c.id, kind: 'triage' })])),
   },
   { name: 'GET /concerns/:id', path: (c) => `/concerns/${c.concernId}`, missing: `/concerns/${randomUUID()}`, check: (b, c) => expect(b).toMatchObject({ id: c.concernId, caseId: c.id }) },
   {
@@ -131,7 +149,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
     await addToTeam(t, manager, built.wmUnreferred.id, cast.riepWM, 'riep_facilitator');
     // The API refuses a RIEP facilitator on another region's case; put one there directly, to show
     // that being on the team never overrides the region.
-    await t.ds.query(`INSERT INTO case_team_members (case_id, user_id, team_role, added_by) VALUES ($1, $2, 'riep_facilitator', $3)`, [
+    await t.owner.query(`INSERT INTO case_team_members (case_id, user_id, team_role, added_by) VALUES ($1, $2, 'riep_facilitator', $3)`, [
       built.wmUnreferred.id, cast.riepNE.id, manager.id,
     ]);
 
@@ -141,6 +159,9 @@ describe('access matrix: case visibility on every read endpoint, lists and count
       built[name].noteId = note.body.id;
     }
     built.wmReferred.meetingId = await toPreInterventionWithMeeting(t, officer, built.wmReferred.id);
+    // The liaison is named for wmReferred's meeting, which is released into its pack.
+    expectStatus(await http(t).post(`/cases/${built.wmReferred.id}/liaisons`).set(manager.auth).send({ userId: cast.liaison.id, reason: 'Department for Education lead' }), 201);
+    expectStatus(await http(t).post(`/cases/${built.wmReferred.id}/pack/items`).set(officer.auth).send({ kind: 'meeting', meetingId: built.wmReferred.meetingId }), 201);
   });
   afterAll(async () => {
     await t.close();
@@ -174,6 +195,42 @@ describe('access matrix: case visibility on every read endpoint, lists and count
         // Nothing of the case leaks into the refusal.
         expect(JSON.stringify(res.body)).not.toContain(built[name].reference);
       }
+    });
+  });
+
+  describe('GET /cases/:id/pack', () => {
+    const cells = WHO.flatMap((who) =>
+      CASES.map((name) => {
+        const sees = PACK_SEES[who];
+        const expected = sees === 'forbidden' ? 'forbidden (403)' : sees.includes(name) ? 'allowed' : 'hidden (404, as if missing)';
+        return { who, name, expected };
+      }),
+    );
+
+    it.each(cells)('$who on $name: $expected', async ({ who, name, expected }) => {
+      const actor = person(who);
+      const res = await http(t).get(`/cases/${built[name].id}/pack`).set(actor.auth);
+      if (expected === 'allowed') {
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ caseId: built[name].id, reference: built[name].reference });
+        // Only the released meeting, and only at the stage.
+        expect(res.body.items.map((i: { meeting?: { id: string } }) => i.meeting?.id)).toEqual(name === 'wmReferred' ? [built.wmReferred.meetingId] : []);
+        await expectAudited(t, res, actor.id, 'allowed');
+      } else if (expected.startsWith('hidden')) {
+        const missing = await missingFor(who, `/cases/${MISSING_CASE_ID}/pack`);
+        expect(missing.status).toBe(404);
+        expect(res.status).toBe(404);
+        expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
+        await expectAudited(t, res, actor.id, 'denied');
+      } else {
+        expect(res.status).toBe(403);
+        expect(JSON.stringify(res.body)).not.toContain(built[name].reference);
+      }
+    });
+
+    it('the liaison’s own list of open packs is that one case', async () => {
+      const res = expectStatus(await http(t).get('/stage-access/packs').set(cast.liaison.auth), 200);
+      expect(res.body.map((p: { caseId: string }) => p.caseId)).toEqual([built.wmReferred.id]);
     });
   });
 
@@ -271,7 +328,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
       expect(res.body.total).toBe(expected(who).length);
     });
 
-    it.each(['auditor', 'admin'] as Who[])('%s: the case register is refused (403)', async (who) => {
+    it.each(['auditor', 'admin', 'board', 'liaison'] as Who[])('%s: the case register is refused (403)', async (who) => {
       const res = await http(t).get('/cases').set(person(who).auth);
       expect(res.status).toBe(403);
       expect(res.body.error).toBe('FORBIDDEN');

@@ -37,12 +37,16 @@ export interface Cast {
   peerOut: Person;
   auditor: Person;
   admin: Person;
+  /** Board member: the Board's statistics, no case data at all. */
+  board: Person;
+  /** Government liaison: no case file at all; only a pre-intervention pack they are named for (src/stage-access). */
+  liaison: Person;
 }
 
 export async function buildCast(t: TestApp): Promise<Cast> {
   const labour = await partyIdOf(t.ds, 'Labour');
   const conservative = await partyIdOf(t.ds, 'Conservative');
-  const [officer, officer2, manager, riepWM, riepWM2, riepNE, peerLab, peerLabB, peerCon, peerOut, auditor, admin] = await Promise.all([
+  const [officer, officer2, manager, riepWM, riepWM2, riepNE, peerLab, peerLabB, peerCon, peerOut, auditor, admin, board, liaison] = await Promise.all([
     signedIn(t, Role.ClearingHouseOfficer, { name: 'Officer A' }),
     signedIn(t, Role.ClearingHouseOfficer, { name: 'Officer B' }),
     signedIn(t, Role.ClearingHouseManager, { name: 'Manager' }),
@@ -55,8 +59,10 @@ export async function buildCast(t: TestApp): Promise<Cast> {
     signedIn(t, Role.LeadPoliticalPeer, { partyId: labour, name: 'Peer Labour off-team' }),
     signedIn(t, Role.Auditor, { name: 'Auditor' }),
     signedIn(t, Role.Administrator, { name: 'Administrator' }),
+    signedIn(t, Role.BoardMember, { name: 'Board member' }),
+    signedIn(t, Role.GovernmentLiaison, { name: 'Government liaison' }),
   ]);
-  return { labour, conservative, officer, officer2, manager, riepWM, riepWM2, riepNE, peerLab, peerLabB, peerCon, peerOut, auditor, admin };
+  return { labour, conservative, officer, officer2, manager, riepWM, riepWM2, riepNE, peerLab, peerLabB, peerCon, peerOut, auditor, admin, board, liaison };
 }
 
 export const http = (t: TestApp) => request(t.http);
@@ -82,7 +88,7 @@ export async function logConcern(t: TestApp, who: Person, body: Record<string, u
 }
 
 export async function versionOf(t: TestApp, caseId: string): Promise<number> {
-  const [row] = await t.ds.query(`SELECT version FROM cases WHERE id = $1`, [caseId]);
+  const [row] = await t.owner.query(`SELECT version FROM cases WHERE id = $1`, [caseId]);
   return row?.version ?? 1;
 }
 
@@ -166,7 +172,7 @@ export async function expectAudited(t: TestApp, res: Response, actorId: string, 
 
 /** What a write could change on a case: a refused write must leave all of it as it was. */
 export async function snapshotOf(t: TestApp, caseId: string): Promise<Record<string, unknown>> {
-  const [row] = await t.ds.query(
+  const [row] = await t.owner.query(
     `SELECT c.version, c.state, c.government_department, c.referred_to_riep_at,
             (SELECT count(*)::int FROM concerns WHERE case_id = c.id) AS concerns,
             (SELECT count(*)::int FROM conversation_records WHERE case_id = c.id) AS conversations,

@@ -9,23 +9,29 @@ import {
  * Items inside a case the caller can see: concerns and conversation records, and their
  * markings. normal: everyone who sees the case; named_only: the named users and clearing-house
  * managers; party_confidential (conversation records only): lead political peers of the
- * recording peer's party and clearing-house managers. The source of a concern: clearing-house
- * staff only; for anyone else the field is absent, while hasSource is shown.
+ * recording peer's party and clearing-house managers; a record in a lead political peer's
+ * compartment (src/compartments): only that peer and the staff they named, whatever its marking
+ * also requires, and not the manager unless named. The source of a concern: never in a
+ * concern read, for anyone (the field is absent, hasSource and the channel are shown); a
+ * clearing-house manager reveals it with a reason, a colleague reads it under a release approved
+ * by a second manager (the two-person release itself: test/source-identity).
  *
  * Authority of this file (nobody else uses it): Malvern Hills (MAV, West Midlands). The case is
  * referred to the RIEP, so both West Midlands RIEP facilitators see it; the North East one does not.
  */
 const AUTHORITY = 'MAV';
 
-type Who = 'officer' | 'officer2' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerLabB' | 'peerCon' | 'peerOut' | 'auditor' | 'admin';
-const WHO: Who[] = ['officer', 'officer2', 'manager', 'riepWM', 'riepWM2', 'riepNE', 'peerLab', 'peerLabB', 'peerCon', 'peerOut', 'auditor', 'admin'];
+type Who = 'officer' | 'officer2' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerLabB' | 'peerCon' | 'peerOut' | 'auditor' | 'admin' | 'board' | 'liaison';
+const WHO: Who[] = ['officer', 'officer2', 'manager', 'riepWM', 'riepWM2', 'riepNE', 'peerLab', 'peerLabB', 'peerCon', 'peerOut', 'auditor', 'admin', 'board', 'liaison'];
 const STAFF: Who[] = ['officer', 'officer2', 'manager'];
 /** Who sees the case at all (referred West Midlands case; the three peers are on its team). */
 const SEES_CASE: Who[] = ['officer', 'officer2', 'manager', 'riepWM', 'riepWM2', 'peerLab', 'peerLabB', 'peerCon'];
-const FORBIDDEN: Who[] = ['auditor', 'admin'];
+const FORBIDDEN: Who[] = ['auditor', 'admin', 'board', 'liaison'];
+/** Inside peerLab's compartment on the case: peerLab and the one colleague they named (officer2); not the manager. */
+const COMPARTMENT_INSIDE: Who[] = ['peerLab', 'officer2'];
 
 type ConcernName = 'normalWithSource' | 'namedOnly' | 'normalNoSource';
-type RecordName = 'normal' | 'labourConfidential' | 'namedOnly' | 'conservativeConfidential';
+type RecordName = 'normal' | 'labourConfidential' | 'namedOnly' | 'conservativeConfidential' | 'compartment' | 'compartmentConfidential';
 
 /** Who may see each item, among those who see the case. */
 const CONCERN_READERS: Record<ConcernName, Who[]> = {
@@ -42,6 +48,10 @@ const RECORD_READERS: Record<RecordName, Who[]> = {
   namedOnly: ['officer', 'manager', 'riepWM', 'peerCon'],
   // recorded by peerCon (Conservative)
   conservativeConfidential: ['manager', 'peerCon'],
+  // in peerLab's compartment (src/compartments): peerLab and officer2, named on it; not the manager, not peerLabB
+  compartment: ['officer2', 'peerLab'],
+  // party-confidential and in the compartment: both rules apply, so officer2 (not a peer) is out too
+  compartmentConfidential: ['peerLab'],
 };
 const CONCERNS = Object.keys(CONCERN_READERS) as ConcernName[];
 const RECORDS = Object.keys(RECORD_READERS) as RecordName[];
@@ -50,6 +60,12 @@ const RECORDS = Object.keys(RECORD_READERS) as RecordName[];
 function hiddenItemRule(who: Who, kind: 'named' | 'party'): string {
   if (kind === 'named') return 'item_not_named';
   return who.startsWith('peer') ? 'item_other_party' : 'item_party_confidential_not_peer';
+}
+
+/** The rule for a conversation record hidden from someone who sees the case. */
+function hiddenRecordRule(who: Who, name: RecordName): string {
+  if (name.startsWith('compartment') && !COMPARTMENT_INSIDE.includes(who)) return 'item_in_compartment';
+  return hiddenItemRule(who, name === 'namedOnly' ? 'named' : 'party');
 }
 
 function expectation(who: Who, readers: Who[]): 'allowed' | 'hidden item' | 'hidden case' | 'forbidden' {
@@ -100,6 +116,10 @@ describe('access matrix: items inside a case (markings, source identity)', () =>
       kind: 'confidential_discussion', summary: 'Chief executive health', handling: 'named_only', namedUserIds: [officer.id, riepWM.id, peerCon.id, cast.riepNE.id],
     });
     record.conservativeConfidential = await recordConversation(t, peerCon, caseId, { summary: 'Conservative group whip problems', handling: 'party_confidential' });
+    const compartment = expectStatus(await http(t).post(`/cases/${caseId}/compartments`).set(peerLab.auth).send({ staffIds: [cast.officer2.id] }), 201).body.id;
+    record.compartment = await recordConversation(t, peerLab, caseId, { summary: 'Leader may resign', compartmentId: compartment });
+    record.compartmentConfidential = await recordConversation(t, peerLab, caseId, { summary: 'Group meeting on a no-confidence vote', handling: 'party_confidential' });
+    expectStatus(await http(t).post(`/compartments/${compartment}/records`).set(peerLab.auth).send({ recordId: record.compartmentConfidential }), 201);
   });
   afterAll(async () => {
     await t.close();
@@ -114,14 +134,8 @@ describe('access matrix: items inside a case (markings, source identity)', () =>
       if (expected === 'allowed') {
         expect(res.status).toBe(200);
         expect(res.body).toMatchObject({ id: concern[name], caseId, hasSource: name !== 'normalNoSource' });
-        if (STAFF.includes(who)) {
-          expect('source' in res.body).toBe(true);
-          if (name === 'normalNoSource') expect(res.body.source).toBeNull();
-          else expect(res.body.source.name).toEqual(expect.any(String));
-        } else {
-          expect('source' in res.body).toBe(false);
-          expect(JSON.stringify(res.body)).not.toMatch(/Jo Whistle|Sam Insider|jo@example\.org/);
-        }
+        expect('source' in res.body).toBe(false);
+        expect(JSON.stringify(res.body)).not.toMatch(/Jo Whistle|Sam Insider|jo@example\.org/);
         await expectAudited(t, res, actor.id, 'allowed');
       } else if (expected === 'forbidden') {
         expect(res.status).toBe(403);
@@ -148,37 +162,73 @@ describe('access matrix: items inside a case (markings, source identity)', () =>
     });
   });
 
-  describe("the source's identity: clearing-house staff only; for everyone else the field is absent", () => {
-    it.each(STAFF)('%s sees who raised it (GET /cases/:id and GET /concerns/:id), and its reading is audited', async (who) => {
-      const res = await http(t).get(`/cases/${reference}`).set(person(who).auth);
-      const first = res.body.concerns.find((c: { id: string }) => c.id === concern.normalWithSource);
-      expect(first.source).toEqual({ name: 'Jo Whistle', role: 'Section 151 officer', organisation: 'The council', contact: 'jo@example.org' });
-      expect(first.hasSource).toBe(true);
-      const anonymous = res.body.concerns.find((c: { id: string }) => c.id === concern.normalNoSource);
-      expect(anonymous.source).toBeNull();
-      expect(anonymous.hasSource).toBe(false);
-      const audit = await auditOf(t, res, person(who).id);
-      expect(audit).toContainEqual(expect.objectContaining({ outcome: 'allowed', resource_type: 'concern_source' }));
-      const one = await http(t).get(`/concerns/${concern.normalWithSource}`).set(person(who).auth);
-      expect(one.body.source.name).toBe('Jo Whistle');
-      expect(await auditOf(t, one, person(who).id)).toContainEqual(expect.objectContaining({ outcome: 'allowed', resource_type: 'concern_source' }));
-    });
+  describe("the source's identity: never in a concern read; a manager reveals it with a reason", () => {
+    const SECRET = /Jo Whistle|Sam Insider|jo@example\.org|Section 151/;
 
-    it.each(SEES_CASE.filter((w) => !STAFF.includes(w)))('%s: no source field on any concern; hasSource is shown; no source read audited', async (who) => {
-      const res = await http(t).get(`/cases/${caseId}`).set(person(who).auth);
+    it.each(SEES_CASE)('%s: no source field on any concern (GET /cases/:id, GET /concerns/:id); hasSource and the channel are shown; no source read audited', async (who) => {
+      const res = await http(t).get(`/cases/${reference}`).set(person(who).auth);
       expect(res.status).toBe(200);
       expect(res.body.concerns.length).toBeGreaterThan(0);
       for (const c of res.body.concerns) {
         expect('source' in c).toBe(false);
         expect(c.hasSource).toBe(c.id !== concern.normalNoSource);
+        expect(c.channel).toEqual(expect.any(String));
       }
-      expect(JSON.stringify(res.body)).not.toMatch(/Jo Whistle|Sam Insider|jo@example\.org|Section 151/);
+      expect(JSON.stringify(res.body)).not.toMatch(SECRET);
       const one = await http(t).get(`/concerns/${concern.normalWithSource}`).set(person(who).auth);
       expect(one.status).toBe(200);
       expect('source' in one.body).toBe(false);
       expect(one.body.hasSource).toBe(true);
       for (const r of [res, one]) {
         expect((await auditOf(t, r, person(who).id)).map((a) => a.resource_type)).not.toContain('concern_source');
+      }
+    });
+
+    // POST /concerns/:id/source-identity/reveal {reason}: managers only (403 by route for every
+    // other role); a concern without a source answers 422; the reveal is audited.
+    const revealCells = WHO.flatMap((who) => CONCERNS.map((name) => ({
+      who, name,
+      expected: who === 'manager' ? (name === 'normalNoSource' ? 'no source' : 'revealed') : 'forbidden',
+    })));
+    it.each(revealCells)('reveal: $who on the $name concern: $expected', async ({ who, name, expected }) => {
+      const actor = person(who);
+      const res = await http(t).post(`/concerns/${concern[name]}/source-identity/reveal`).set(actor.auth).send({ reason: 'Calling the source back about the budget papers' });
+      if (expected === 'revealed') {
+        expect(res.status).toBe(200);
+        expect(res.body.source.name).toBe(name === 'normalWithSource' ? 'Jo Whistle' : 'Sam Insider');
+        expect(await auditOf(t, res, actor.id)).toEqual(expect.arrayContaining([
+          expect.objectContaining({ outcome: 'allowed', action: 'source_identity_reveal', resource_type: 'concern_source', rule: 'source_revealed_with_reason' }),
+        ]));
+      } else if (expected === 'no source') {
+        expect(res.status).toBe(422);
+        expect(res.body.details).toEqual({ precondition: 'concern_has_source' });
+      } else {
+        expect(res.status).toBe(403);
+        expect(res.body.error).toBe('FORBIDDEN');
+        expect(JSON.stringify(res.body)).not.toMatch(SECRET);
+      }
+    });
+
+    // GET /concerns/:id/source-identity: only under a release to the caller; nobody in the cast has
+    // one, so staff who see the concern are refused (403, audited), staff who do not see it get
+    // the 404 of a missing concern, and every other role is refused by route (403).
+    const readCells = WHO.flatMap((who) => CONCERNS.map((name) => ({
+      who, name,
+      expected: !STAFF.includes(who) ? 'forbidden by route' : CONCERN_READERS[name].includes(who) ? 'no release' : 'hidden',
+    })));
+    it.each(readCells)('read without a release: $who on the $name concern: $expected', async ({ who, name, expected }) => {
+      const actor = person(who);
+      const res = await http(t).get(`/concerns/${concern[name]}/source-identity`).set(actor.auth);
+      expect(JSON.stringify(res.body)).not.toMatch(SECRET);
+      if (expected === 'hidden') {
+        const missing = await http(t).get(`/concerns/${randomUUID()}/source-identity`).set(actor.auth);
+        expect(res.status).toBe(404);
+        expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
+      } else {
+        expect(res.status).toBe(403);
+        if (expected === 'no release') {
+          expect(await auditOf(t, res, actor.id)).toEqual([expect.objectContaining({ outcome: 'denied', resource_type: 'concern_source', rule: 'source_no_active_release' })]);
+        }
       }
     });
   });
@@ -204,7 +254,7 @@ describe('access matrix: items inside a case (markings, source identity)', () =>
         const audit = await auditOf(t, res, actor.id);
         expect(audit).toEqual([expect.objectContaining({ outcome: 'denied', resource_type: 'conversation' })]);
         if (expected === 'hidden item') {
-          expect(audit[0].rule).toBe(hiddenItemRule(who, name === 'namedOnly' ? 'named' : 'party'));
+          expect(audit[0].rule).toBe(hiddenRecordRule(who, name));
         }
       }
     });

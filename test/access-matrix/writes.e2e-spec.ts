@@ -10,14 +10,16 @@ import {
 /*
  * Every write endpoint of the case file, for every role and relationship, on both sides:
  * allowed writes succeed; refused ones answer 403 (may see, may not do) or 404 (may not see,
- * identical to a missing record), are audited as denied, and change nothing.
+ * identical to a missing record), are audited as denied, and change nothing. Government
+ * liaisons are refused every one (403 by route); naming them and releasing pack items at the
+ * pre-intervention stage, and opening compartments, are here too (src/stage-access, src/compartments).
  *
  * Authorities of this file (nobody else uses them), all West Midlands: Redditch (RED) for the
  * main referred case, Tamworth (TAW) for a case whose RIEP facilitator is on the team before
  * referral, Lichfield (LIF) for close and reopen, North Warwickshire (NWA) for the
  * pre-intervention meeting, Warwick (WAW) for concerns that open new cases.
  */
-type Who = 'officer' | 'officer2' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerLabB' | 'peerCon' | 'peerOut' | 'auditor' | 'admin';
+type Who = 'officer' | 'officer2' | 'manager' | 'riepWM' | 'riepWM2' | 'riepNE' | 'peerLab' | 'peerLabB' | 'peerCon' | 'peerOut' | 'auditor' | 'admin' | 'board' | 'liaison';
 
 interface Cell {
   who: Who;
@@ -42,8 +44,13 @@ const RELATION: Record<Who, string> = {
   peerOut: 'peer not on the team',
   auditor: 'auditor',
   admin: 'administrator',
+  board: 'Board member',
+  liaison: 'government liaison',
 };
-const NO_CASE_CONTENT: Cell[] = [cell('auditor', 403, 'reads no case content', true), cell('admin', 403, 'reads no case content', true)];
+const NO_CASE_CONTENT: Cell[] = [
+  cell('auditor', 403, 'reads no case content', true), cell('admin', 403, 'reads no case content', true), cell('board', 403, 'statistics only, no case data', true),
+  cell('liaison', 403, 'a pre-intervention pack at most, never the case file', true),
+];
 const CANNOT_SEE: Cell[] = [cell('riepNE', 404, 'cannot see the case'), cell('peerOut', 404, 'cannot see the case')];
 
 // Fixtures are built once per file through the API; under a loaded machine that takes longer than jest's default 5 s.
@@ -96,7 +103,7 @@ describe('access matrix: writes', () => {
 
   describe('POST /concerns (clearing-house staff only)', () => {
     const body = { authority: 'WAW', receivedOn: '2026-01-10', channel: 'peer', area: 'finance', description: 'A new worry' };
-    const casesOnWarwick = async () => Number((await t.ds.query(`SELECT count(*) AS n FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE a.code = 'WAW'`))[0].n);
+    const casesOnWarwick = async () => Number((await t.owner.query(`SELECT count(*) AS n FROM cases c JOIN authorities a ON a.id = c.authority_id WHERE a.code = 'WAW'`))[0].n);
     const cells: Cell[] = [
       cell('officer', 201, 'staff'), cell('manager', 201, 'staff'),
       cell('riepWM', 403, 'RIEP facilitators do not log concerns', true), cell('peerLab', 403, 'peers do not log concerns', true), ...NO_CASE_CONTENT,
@@ -145,7 +152,7 @@ describe('access matrix: writes', () => {
   });
 
   describe('POST /conversations/:recordId/corrections (the recorder or a manager; others who see it 403; others 404)', () => {
-    const latest = async (recordId: string) => (await t.ds.query(`SELECT max(version)::int AS v FROM conversation_records WHERE record_id = $1`, [recordId]))[0].v as number;
+    const latest = async (recordId: string) => (await t.owner.query(`SELECT max(version)::int AS v FROM conversation_records WHERE record_id = $1`, [recordId]))[0].v as number;
     const correct = async (a: Person, recordId: string) =>
       http(t).post(`/conversations/${recordId}/corrections`).set(a.auth).send({
         version: await latest(recordId), correctionReason: `Corrected by ${a.role}`, kind: 'sensitive_conversation', heldOn: '2026-01-26', summary: `Text as corrected by ${a.id}`,
@@ -253,7 +260,7 @@ describe('access matrix: writes', () => {
     let supportId: string;
     const create = (a: Person, caseId = main) => http(t).post(`/cases/${caseId}/support`).set(a.auth).send({ kind: 'peer_challenge', description: `Proposed by ${a.role}` });
     const patch = async (a: Person, id = supportId) => {
-      const [row] = await t.ds.query(`SELECT version FROM improvement_support WHERE id = $1`, [id]);
+      const [row] = await t.owner.query(`SELECT version FROM improvement_support WHERE id = $1`, [id]);
       return http(t).patch(`/support/${id}`).set(a.auth).send({ version: row?.version ?? 1, description: `Revised by ${a.id}` });
     };
     beforeAll(async () => {
@@ -271,6 +278,29 @@ describe('access matrix: writes', () => {
     it.each(cells.map((c) => ({ ...c, status: c.status === 201 ? 200 : c.status })))('update, $who: $status ($why)', async (c) => {
       const res = await attempt(c, main, (a) => patch(a), (a) => patch(a, randomUUID()));
       if (c.status === 200) expect(res.body.description).toBe(`Revised by ${person(c.who).id}`);
+    });
+  });
+
+  describe('POST /deadlines/:id/met (who may record progress on the case)', () => {
+    const allowed: Cell[] = [
+      cell('officer', 200, 'staff'), cell('manager', 200, 'staff'), cell('riepWM', 200, 'RIEP facilitator who sees the case'),
+      cell('peerLab', 200, 'peer on the team'), cell('peerCon', 200, 'peer on the team'),
+    ];
+    const cells: Cell[] = [...allowed, ...CANNOT_SEE, ...NO_CASE_CONTENT];
+    /** One agreed action's deadline per allowed caller (each can be met once); refusals aim at the first. */
+    let deadlineIds: string[] = [];
+    const met = (a: Person, id: string) => http(t).post(`/deadlines/${id}/met`).set(a.auth);
+    beforeAll(async () => {
+      const recordId = await recordConversation(t, cast.officer, main, {
+        kind: 'call', summary: 'Actions agreed', agreedActions: allowed.map((c, i) => ({ description: `Action ${i}`, owner: 'Chief executive', dueOn: '2027-03-01' })),
+      });
+      const rows: Array<{ id: string }> = await t.owner.query(`SELECT id FROM case_deadlines WHERE source_id = $1 ORDER BY source_item`, [recordId]);
+      deadlineIds = rows.map((r) => r.id);
+    });
+    it.each(cells)('$who: $status ($why)', async (c) => {
+      const index = Math.max(0, allowed.findIndex((x) => x.who === c.who));
+      const res = await attempt(c, main, (a) => met(a, deadlineIds[index]), (a) => met(a, randomUUID()));
+      if (c.status === 200) expect(res.body).toMatchObject({ id: deadlineIds[index], state: 'met' });
     });
   });
 
@@ -320,6 +350,26 @@ describe('access matrix: writes', () => {
     it.each(cells)('record, $who: $status ($why)', async (c) => {
       await attempt(c, pre, (a) => record(a), (a) => record(a, MISSING_CASE_ID));
     });
+    const nameLiaison = (a: Person, caseId = pre) => http(t).post(`/cases/${caseId}/liaisons`).set(a.auth).send({ userId: cast.liaison.id, reason: 'DfE lead official' });
+    const liaisonCells: Cell[] = [
+      cell('officer', 403, 'officers do not name liaisons'), cell('riepWM', 403, 'RIEP facilitator who sees the case'), cell('peerLab', 403, 'peer on the team'),
+      ...CANNOT_SEE, ...NO_CASE_CONTENT, cell('manager', 201, 'manager, case at the stage'),
+    ];
+    it.each(liaisonCells)('name a government liaison, $who: $status ($why)', async (c) => {
+      await attempt(c, pre, (a) => nameLiaison(a), (a) => nameLiaison(a, MISSING_CASE_ID));
+    });
+    const release = (a: Person, caseId = pre) => http(t).post(`/cases/${caseId}/pack/items`).set(a.auth).send({ kind: 'summary', summary: 'For the meeting' });
+    const packCells: Cell[] = [
+      cell('riepWM', 403, 'RIEP facilitator who sees the case'), cell('peerLab', 403, 'peer on the team'), ...CANNOT_SEE, ...NO_CASE_CONTENT,
+      cell('officer', 201, 'staff'), cell('manager', 201, 'staff'),
+    ];
+    it.each(packCells)('release a pack item, $who: $status ($why)', async (c) => {
+      await attempt(c, pre, (a) => release(a), (a) => release(a, MISSING_CASE_ID));
+    });
+    it('the named liaison reads exactly the two released summaries', async () => {
+      const res = expectStatus(await http(t).get(`/cases/${pre}/pack`).set(cast.liaison.auth), 200);
+      expect(res.body.items.map((i: { summary: string }) => i.summary)).toEqual(['For the meeting', 'For the meeting']);
+    });
     it.each(['officer', 'riepWM', 'peerLab'] as Who[])('GET by %s, who sees the case, lists both meetings', async (who) => {
       const res = await http(t).get(`/cases/${pre}/pre-intervention-meetings`).set(person(who).auth);
       expect(res.status).toBe(200);
@@ -331,11 +381,32 @@ describe('access matrix: writes', () => {
       cell('officer', 200, 'staff'),
     ];
     it.each(outcomeCells)('outcome, $who: $status ($why)', async (c) => {
-      const [meeting] = await t.ds.query(`SELECT id, version FROM pre_intervention_meetings WHERE case_id = $1 ORDER BY recorded_at LIMIT 1`, [pre]);
+      const [meeting] = await t.owner.query(`SELECT id, version FROM pre_intervention_meetings WHERE case_id = $1 ORDER BY recorded_at LIMIT 1`, [pre]);
       const send = (a: Person, id: string = meeting.id) =>
         http(t).post(`/pre-intervention-meetings/${id}/outcome`).set(a.auth).send({ outcome: 'deferred', deferredUntil: '2026-04-01', version: meeting.version });
       const res = await attempt(c, pre, (a) => send(a), (a) => send(a, randomUUID()));
       if (c.status === 200) expect(res.body).toMatchObject({ outcome: 'deferred', deferredUntil: '2026-04-01' });
+    });
+  });
+
+  describe('POST /cases/:id/compartments (a lead political peer on the team, for their own compartment)', () => {
+    const open = (a: Person, caseId = main) => http(t).post(`/cases/${caseId}/compartments`).set(a.auth).send({ staffIds: [cast.officer.id] });
+    const cells: Cell[] = [
+      cell('officer', 403, 'staff do not open compartments'), cell('manager', 403, 'staff do not open compartments'), cell('riepWM', 403, 'RIEP facilitator who sees the case'),
+      ...CANNOT_SEE, ...NO_CASE_CONTENT, cell('peerLab', 201, 'peer on the team'), cell('peerCon', 201, 'peer on the team'),
+    ];
+    it.each(cells)('$who: $status ($why)', async (c) => {
+      const res = await attempt(c, main, (a) => open(a), (a) => open(a, MISSING_CASE_ID));
+      if (c.status === 201) expect(res.body).toMatchObject({ caseId: main, peerId: person(c.who).id });
+    });
+    it('naming staff on a compartment: its peer only; anyone else who is not inside gets the missing answer', async () => {
+      const [k] = await t.owner.query(`SELECT id FROM case_compartments WHERE case_id = $1 AND peer_id = $2`, [main, cast.peerLab.id]);
+      const name = (a: Person, id = k.id) => http(t).post(`/compartments/${id}/staff`).set(a.auth).send({ userId: cast.officer2.id });
+      await attempt(cell('officer', 403, 'named staff, not its peer'), main, (a) => name(a));
+      for (const who of ['manager', 'peerCon', 'peerLabB', 'riepWM'] as Who[]) {
+        await attempt(cell(who, 404, 'not inside the compartment'), main, (a) => name(a), (a) => name(a, randomUUID()));
+      }
+      await attempt(cell('peerLab', 201, 'its peer'), main, (a) => name(a));
     });
   });
 
@@ -349,7 +420,7 @@ describe('access matrix: writes', () => {
     it.each(ALL_MOVES)('a peer not on the team: 404 on %s', async (m) => {
       await attempt(cell('peerOut', 404, 'cannot see the case'), main, (a) => move(t, a, main, m, body(m)), (a) => move(t, a, MISSING_CASE_ID, m, body(m)));
     });
-    it.each(['riepNE', 'auditor', 'admin'] as Who[])('%s: refused on start_support', async (who) => {
+    it.each(['riepNE', 'auditor', 'admin', 'board', 'liaison'] as Who[])('%s: refused on start_support', async (who) => {
       const status = who === 'riepNE' ? 404 : 403;
       await attempt(cell(who, status, RELATION[who], who !== 'riepNE'), main, (a) => move(t, a, main, 'start_support', body('start_support')), (a) => move(t, a, MISSING_CASE_ID, 'start_support', {}));
     });

@@ -250,7 +250,7 @@ describe('the auditor API', () => {
       '/audit/verify', '/audit/bundle', '/audit/checkpoints', '/audit/public-key', '/audit/proof/1',
     ];
 
-    it.each([Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Administrator])(
+    it.each([Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Administrator, Role.BoardMember])(
       'a %s gets 403 on every /audit route',
       async (role) => {
         const who = await signedIn(t, role);

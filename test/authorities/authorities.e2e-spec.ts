@@ -132,7 +132,7 @@ describe('the register of English authorities', () => {
   });
 
   it('is readable by every role', async () => {
-    for (const role of [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.LeadPoliticalPeer, Role.Auditor, Role.Administrator]) {
+    for (const role of [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.LeadPoliticalPeer, Role.Auditor, Role.Administrator, Role.BoardMember]) {
       const user = await signedIn(t, role);
       expect((await request(t.http).get('/authorities/BIR').set(user.auth)).status).toBe(200);
     }

@@ -88,6 +88,18 @@ describe('break-glass access to a restricted case', () => {
     expect(new Set(reads.map((a) => a.rule))).toEqual(new Set(['break_glass']));
     // The source was never disclosed, so never recorded as read.
     expect(trail.filter((a) => a.resource_type === 'concern_source')).toEqual([]);
+    // Nor can it be asked for: a reveal with a reason, or a read under a release, is refused under break-glass (403, audited).
+    for (const res of [
+      await request(t.http).post(`/concerns/${c.concernId}/source-identity/reveal`).set(manager.auth).send({ reason: REASON }),
+      await get(`/concerns/${c.concernId}/source-identity`, manager),
+    ]) {
+      expectApiError(res, 403, 'FORBIDDEN');
+      expect(JSON.stringify(res.body)).not.toContain(SOURCE_NAME);
+    }
+    expect((await auditOf(t, { actorId: manager.id, caseId: c.id })).filter((a) => a.resource_type === 'concern_source')).toEqual([
+      expect.objectContaining({ action: 'source_identity_reveal', outcome: 'denied', rule: 'source_not_under_break_glass', justification: REASON }),
+      expect.objectContaining({ action: 'read', outcome: 'denied', rule: 'source_not_under_break_glass' }),
+    ]);
   });
 
   it('reads only: changes under a grant are forbidden', async () => {

@@ -53,7 +53,7 @@ describe('early-warning register', () => {
     expect((await request(t.http).get('/early-warning/authorities/ZZZ').set(officer.auth)).status).toBe(404);
   });
 
-  it.each([Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.Administrator])('is for clearing-house staff only: %s is refused', async (role) => {
+  it.each([Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.Administrator, Role.BoardMember])('is for clearing-house staff only: %s is refused', async (role) => {
     const user = await signedIn(t, role);
     expect((await request(t.http).get('/early-warning/flags').set(user.auth)).status).toBe(403);
     expect((await request(t.http).post('/early-warning/authorities/RUT/signals').set(user.auth).send({ signal: 'self_referral', observedOn: '2026-01-01' })).status).toBe(403);

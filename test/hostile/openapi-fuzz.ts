@@ -66,7 +66,7 @@ export interface WriteEndpoint {
 }
 
 /** Kinds of records the fixtures provide, addressed by symbolic references. */
-export type RefKind = 'case' | 'concern' | 'conversation' | 'support' | 'meeting' | 'user' | 'party' | 'notification' | 'authority' | 'review' | 'emailOutbox' | 'breakGlass';
+export type RefKind = 'case' | 'concern' | 'conversation' | 'support' | 'meeting' | 'user' | 'party' | 'notification' | 'authority' | 'review' | 'emailOutbox' | 'breakGlass' | 'deadline' | 'sourceRelease' | 'flag' | 'accessReview' | 'accessReviewItem';
 
 /** Which record a path parameter names, from the path segment before it (`/cases/{id}` is a case). */
 export const PATH_SEGMENT_KIND: Record<string, RefKind> = {
@@ -83,6 +83,11 @@ export const PATH_SEGMENT_KIND: Record<string, RefKind> = {
   reviews: 'review',
   email: 'emailOutbox',
   'break-glass': 'breakGlass',
+  deadlines: 'deadline',
+  releases: 'sourceRelease',
+  flags: 'flag',
+  'access-reviews': 'accessReview',
+  items: 'accessReviewItem',
 };
 
 export class Ref {

@@ -122,6 +122,11 @@ describe('hostile requests against every write endpoint', () => {
     review: [] as string[],
     emailOutbox: [] as string[],
     breakGlass: [] as string[],
+    deadline: [] as string[],
+    sourceRelease: [] as string[],
+    flag: [] as string[],
+    accessReview: [] as string[],
+    accessReviewItem: [] as string[],
     email: [] as string[],
     refreshToken: [] as string[],
     password: [TEST_PASSWORD, 'a brand new long passphrase 7', 'correct horse battery staple 43'],
@@ -201,7 +206,7 @@ describe('hostile requests against every write endpoint', () => {
       columns.push(`(SELECT string_agg(t, ',') FROM (${union}) w) AS "(written)"`);
       params.push(written.requestId);
     }
-    const [row]: Array<Record<string, string | null>> = await t.ds.query(
+    const [row]: Array<Record<string, string | null>> = await t.owner.query(
       `WITH c AS (SELECT id FROM cases WHERE id = ANY($1::uuid[]) OR opened_by = ANY($2::uuid[])),
             con AS (SELECT id FROM concerns WHERE case_id IN (SELECT id FROM c) OR logged_by = ANY($2::uuid[])),
             s AS (SELECT id FROM improvement_support WHERE case_id IN (SELECT id FROM c) OR recorded_by = ANY($2::uuid[]))${tx}
@@ -266,6 +271,12 @@ describe('hostile requests against every write endpoint', () => {
   const DB_POOLS: Partial<Record<RefKind, { table: string; sql: string; scope: 'cases' | 'users' }>> = {
     review: { table: 'retention_reviews', sql: `SELECT id FROM retention_reviews WHERE case_id = ANY($1::uuid[]) ORDER BY listed_at, id`, scope: 'cases' },
     breakGlass: { table: 'break_glass_grants', sql: `SELECT id FROM break_glass_grants WHERE case_id = ANY($1::uuid[]) ORDER BY granted_at, id`, scope: 'cases' },
+    sourceRelease: { table: 'source_identity_releases', sql: `SELECT id FROM source_identity_releases WHERE case_id = ANY($1::uuid[]) ORDER BY created_at, id`, scope: 'cases' },
+    deadline: { table: 'case_deadlines', sql: `SELECT id FROM case_deadlines WHERE case_id = ANY($1::uuid[]) ORDER BY created_at, id`, scope: 'cases' },
+    // The auditor's workbench: flags about this file's users, and access reviews its auditor drew.
+    flag: { table: 'audit_flags', sql: `SELECT id FROM audit_flags WHERE user_id = ANY($1::uuid[]) ORDER BY raised_at, id`, scope: 'users' },
+    accessReview: { table: 'access_reviews', sql: `SELECT id FROM access_reviews WHERE created_by = ANY($1::uuid[]) ORDER BY created_at, id`, scope: 'users' },
+    accessReviewItem: { table: 'access_review_items', sql: `SELECT i.id FROM access_review_items i JOIN access_reviews r ON r.id = i.review_id WHERE r.created_by = ANY($1::uuid[]) ORDER BY i.review_id, i.position`, scope: 'users' },
     emailOutbox: { table: 'email_outbox', sql: `SELECT id FROM email_outbox WHERE notification_id IN (SELECT id FROM notifications WHERE user_id = ANY($1::uuid[])) ORDER BY created_at, id`, scope: 'users' },
   };
 
@@ -273,7 +284,7 @@ describe('hostile requests against every write endpoint', () => {
     for (const kind of kinds) {
       const source = kind ? DB_POOLS[kind] : undefined;
       if (!kind || !source || !allTables.includes(source.table)) continue;
-      const rows: Array<{ id: string }> = await t.ds.query(source.sql, [source.scope === 'cases' ? [...knownCases] : [...knownUsers]]);
+      const rows: Array<{ id: string }> = await t.owner.query(source.sql, [source.scope === 'cases' ? [...knownCases] : [...knownUsers]]);
       (pools[kind] as string[]).splice(0, Infinity, ...rows.map((r) => r.id));
     }
   }
@@ -555,7 +566,7 @@ describe('hostile requests against every write endpoint', () => {
       pools.concern.push(r.body.concern.id);
       return r.body.case.id as string;
     };
-    const version = async (id: string) => Number((await t.ds.query(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version);
+    const version = async (id: string) => Number((await t.owner.query(`SELECT version FROM cases WHERE id = $1`, [id]))[0].version);
     const move = async (who: Actor, id: string, name: string, extra: Record<string, unknown> = {}) =>
       ok(await http().post(`/cases/${id}/moves`).set(auth(who)).send({ move: name, version: await version(id), ...extra }), 200, name);
     const team = async (id: string, userId: string, teamRole: string) => ok(await http().post(`/cases/${id}/team`).set(auth(setupManager)).send({ userId, teamRole }), 201, 'team');
@@ -620,6 +631,13 @@ describe('hostile requests against every write endpoint', () => {
       const other = await signedIn(t, Role.ClearingHouseManager);
       knownUsers.add(other.id);
       ok(await http().post(`/cases/${restricted}/break-glass`).set(other.auth).send({ reason: 'Hostile fixture: safeguarding referral needs the file now', code: nextTotp(other.email) }), 201, 'break-glass');
+    }
+    if (allTables.includes('source_identity_releases') && endpoints.some((e) => e.path === '/concerns/{id}/source-identity/releases')) {
+      // A source identity release asked for by the setup manager for an officer: a target to approve, refuse or revoke.
+      await logConcern();
+      ok(await http().post(`/concerns/${pools.concern[pools.concern.length - 1]}/source-identity/releases`).set(auth(setupManager)).send({
+        releasedToUserId: officer.id, reason: 'Hostile fixture: the case officer must call the source back',
+      }), 201, 'source identity release');
     }
 
     // Who can reach each endpoint: the roles the permission guard lets through (probed with

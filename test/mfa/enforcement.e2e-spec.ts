@@ -12,10 +12,13 @@ const ROUTE_OF: Record<Role, string> = {
   [Role.LeadPoliticalPeer]: '/cases',
   [Role.Auditor]: '/audit/checkpoints',
   [Role.Administrator]: '/users',
+  [Role.BoardMember]: '/statistics/stage-durations',
+  [Role.GovernmentLiaison]: '/stage-access/packs',
 };
 
-const REQUIRED = [Role.ClearingHouseManager, Role.Administrator, Role.Auditor];
-const NOT_REQUIRED = [Role.ClearingHouseOfficer, Role.RiepFacilitator, Role.LeadPoliticalPeer];
+const REQUIRED = [Role.ClearingHouseManager, Role.Administrator, Role.Auditor, Role.GovernmentLiaison];
+// Board members see aggregate, suppressed figures only, and change nobody's access: a second factor is optional for them.
+const NOT_REQUIRED = [Role.ClearingHouseOfficer, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.BoardMember];
 
 describe('MFA required for managers, administrators and auditors', () => {
   let t: TestApp;

@@ -120,7 +120,7 @@ describe('failed background jobs', () => {
     });
     expectApiError(await request(t.http).get('/admin/queues/failed?limit=0').set(admin.auth), 400, 'VALIDATION_FAILED');
 
-    for (const role of [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor]) {
+    for (const role of [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.BoardMember]) {
       const user = await signedIn(t, role);
       expectApiError(await request(t.http).get('/admin/queues/failed').set(user.auth), 403, 'FORBIDDEN');
     }

@@ -11,7 +11,7 @@ import { configureApp } from '../../src/bootstrap';
 import { AppConfig } from '../../src/config/app-config';
 import { EnvironmentVariables, validateEnvironment } from '../../src/config/environment';
 import { EmailOutboxService, QueuedRow } from '../../src/notifications/email-outbox.service';
-import { createUser, TestApp, TestUser } from '../support/app';
+import { createUser, ownerDataSource, TestApp, TestUser } from '../support/app';
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -143,12 +143,15 @@ export async function createMailingApp(overrides: Partial<EnvironmentVariables>)
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureApp(app);
   await app.init();
+  const owner = await ownerDataSource();
   return {
     app,
     http: app.getHttpServer(),
     ds: app.get(DataSource),
     domain,
+    owner,
     close: async () => {
+      await owner.destroy();
       await app.close();
       await deleteKeys(prefix);
     },
@@ -180,5 +183,5 @@ async function deleteKeys(prefix: string): Promise<void> {
 }
 
 /** Every role but the administrator: none of them may see queues, dead letters or metrics. */
-export const NOT_ADMINISTRATORS = [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor];
+export const NOT_ADMINISTRATORS = [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.BoardMember];
 

@@ -78,6 +78,27 @@ describe('Board statistics', () => {
     expect(res.body.map((s: { stage: string }) => s.stage)).toContain('triage');
   });
 
+  it('is for Board members too: the table, its CSV export and the stage durations, each read audited', async () => {
+    const board = await signedIn(t, Role.BoardMember);
+    const table = await request(t.http).get('/statistics/cases').query({ dimension: 'region', from: '2031-01-01', to: '2031-12-31' }).set(board.auth);
+    expect(table.status).toBe(200);
+    expect(table.body.total).toBe(20);
+    expect(JSON.stringify(table.body)).not.toMatch(/CH-2031/);
+    const csv = await request(t.http).get('/statistics/cases').query({ dimension: 'state', period: 'year', from: '2031-01-01', to: '2031-12-31', format: 'csv' }).set(board.auth);
+    expect(csv.status).toBe(200);
+    expect(csv.text.trim().split('\n')).toContain('"closed","<5","<5"');
+    expect((await request(t.http).get('/statistics/stage-durations').set(board.auth)).status).toBe(200);
+    expect(await t.ds.query(`SELECT action, resource_type, outcome FROM audit_events WHERE actor_id = $1 AND resource_type = 'statistics' ORDER BY occurred_at`, [board.id])).toEqual([
+      { action: 'read', resource_type: 'statistics', outcome: 'allowed' },
+      { action: 'export', resource_type: 'statistics', outcome: 'allowed' },
+      { action: 'read', resource_type: 'statistics', outcome: 'allowed' },
+    ]);
+    // And nothing of a case: the register, a case, the early-warning register.
+    for (const path of ['/cases', '/early-warning/flags', '/retention/reviews']) {
+      expect({ path, status: (await request(t.http).get(path).set(board.auth)).status }).toEqual({ path, status: 403 });
+    }
+  });
+
   it.each([Role.ClearingHouseOfficer, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.Administrator])('refuses %s', async (role) => {
     const user = await signedIn(t, role);
     const res = await request(t.http).get('/statistics/cases').query({ dimension: 'state' }).set(user.auth);

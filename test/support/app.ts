@@ -18,6 +18,11 @@ export interface TestApp {
   app: NestExpressApplication;
   http: ReturnType<NestExpressApplication['getHttpServer']>;
   ds: DataSource;
+  /**
+   * The owner's connection (what a database administrator has), for fixtures and assertions on
+   * case tables: row-level security shows the service's own role nothing outside a request.
+   */
+  owner: DataSource;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,14 @@ export async function createTestApp(overrides: Partial<EnvironmentVariables> = {
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureApp(app);
   await app.init();
-  return { app, http: app.getHttpServer(), ds: app.get(DataSource), close: () => app.close() };
+  const owner = await ownerDataSource();
+  return {
+    app, http: app.getHttpServer(), ds: app.get(DataSource), owner,
+    close: async () => {
+      await owner.destroy();
+      await app.close();
+    },
+  };
 }
 
 export interface TestUser {

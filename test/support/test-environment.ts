@@ -10,6 +10,11 @@ export const TEST_ENV_DEFAULTS: Record<string, string> = {
   ARGON2_TIME_COST: '1',
   RATE_LIMIT_PER_MINUTE: '100000',
   SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
+  // Every spec file of a run shares one database: reminders sent by one file's app (on the real
+  // clock) would land in other files' inboxes and audit trails. test/deadlines turns them on.
+  DEADLINE_REMINDERS_ENABLED: 'false',
+  // Likewise the auditor's workbench scan: test/audit-workbench scans on demand with its own thresholds.
+  AUDIT_FLAG_SCAN_ENABLED: 'false',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 

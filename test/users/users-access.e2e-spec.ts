@@ -3,7 +3,7 @@ import { Role } from '../../src/access-control/role';
 import { expectApiError } from '../support/api-error';
 import { createTestApp, createUser, partyIdOf, signedIn, TestApp, TestUser } from '../support/app';
 
-const NON_ADMIN_ROLES = [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor];
+const NON_ADMIN_ROLES = [Role.ClearingHouseOfficer, Role.ClearingHouseManager, Role.RiepFacilitator, Role.LeadPoliticalPeer, Role.Auditor, Role.BoardMember];
 
 describe('only administrators manage users and parties', () => {
   let t: TestApp;

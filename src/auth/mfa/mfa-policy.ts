@@ -1,8 +1,11 @@
 import { Role } from '../../access-control/role';
 import { Principal } from '../principal';
 
-/** Roles that must sign in with a second factor: they can see everything, or change who can. */
-export const MFA_REQUIRED_ROLES: ReadonlySet<Role> = new Set([Role.ClearingHouseManager, Role.Administrator, Role.Auditor]);
+/**
+ * Roles that must sign in with a second factor: they can see everything, or change who can; and
+ * government liaisons, whose accounts sit outside the sector and read pre-intervention packs.
+ */
+export const MFA_REQUIRED_ROLES: ReadonlySet<Role> = new Set([Role.ClearingHouseManager, Role.Administrator, Role.Auditor, Role.GovernmentLiaison]);
 
 export function mfaRequiredForRole(role: Role): boolean {
   return MFA_REQUIRED_ROLES.has(role);
