@@ -66,7 +66,7 @@ export interface WriteEndpoint {
 }
 
 /** Kinds of records the fixtures provide, addressed by symbolic references. */
-export type RefKind = 'case' | 'concern' | 'conversation' | 'support' | 'meeting' | 'user' | 'party' | 'notification' | 'authority' | 'review' | 'emailOutbox' | 'breakGlass' | 'deadline' | 'sourceRelease' | 'flag' | 'accessReview' | 'accessReviewItem';
+export type RefKind = 'case' | 'concern' | 'conversation' | 'support' | 'meeting' | 'user' | 'party' | 'notification' | 'authority' | 'review' | 'emailOutbox' | 'breakGlass' | 'deadline' | 'sourceRelease' | 'flag' | 'accessReview' | 'accessReviewItem' | 'liaison' | 'packItem' | 'compartment';
 
 /** Which record a path parameter names, from the path segment before it (`/cases/{id}` is a case). */
 export const PATH_SEGMENT_KIND: Record<string, RefKind> = {
@@ -88,6 +88,10 @@ export const PATH_SEGMENT_KIND: Record<string, RefKind> = {
   flags: 'flag',
   'access-reviews': 'accessReview',
   items: 'accessReviewItem',
+  liaisons: 'liaison',
+  'pack-items': 'packItem',
+  compartments: 'compartment',
+  staff: 'user',
 };
 
 export class Ref {

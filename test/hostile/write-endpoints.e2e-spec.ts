@@ -127,6 +127,9 @@ describe('hostile requests against every write endpoint', () => {
     flag: [] as string[],
     accessReview: [] as string[],
     accessReviewItem: [] as string[],
+    liaison: [] as string[],
+    packItem: [] as string[],
+    compartment: [] as string[],
     email: [] as string[],
     refreshToken: [] as string[],
     password: [TEST_PASSWORD, 'a brand new long passphrase 7', 'correct horse battery staple 43'],
@@ -193,7 +196,8 @@ describe('hostile requests against every write endpoint', () => {
    */
   async function fingerprint(written?: { requestId: string; since: Date }): Promise<{ tables: Record<string, string>; written: string[] }> {
     const agg = `count(*) || ':' || coalesce(md5(string_agg(xmin::text || '/' || ctid::text, ',' ORDER BY ctid)), '-')`;
-    const columns = scopedTables.map(({ table, where }) => `(SELECT ${agg} FROM ${table} WHERE ${where}) AS ${table}`);
+    const stable = `'${stableSince.toISOString()}'::timestamptz`;
+    const columns = scopedTables.map(({ table, where }) => `(SELECT ${SHARED_WITH_WORKERS[table]?.agg ?? agg} FROM ${table} WHERE ${where.replaceAll(':stable', stable)}) AS ${table}`);
     const params: unknown[] = [[...knownCases], [...knownUsers], `%@${ctx.emailDomain}`, [...knownParties], `${ctx.tag}%`, authorityIds];
     let tx = '';
     if (written) {
@@ -216,6 +220,23 @@ describe('hostile requests against every write endpoint', () => {
     const { '(written)': w, ...tables } = row;
     return { tables: tables as Record<string, string>, written: w ? w.split(',').sort() : [] };
   }
+
+  /**
+   * Tables that background work of the whole run writes to while this file fuzzes: other spec
+   * files notify every auditor or manager (this file's too) of break-glass and escalations, and
+   * the e-mail worker marks outbox rows sent. Their fingerprints cover the rows that existed when
+   * the fuzzing began, and for the outbox only the rows a request could change (dead ones, which a
+   * retry revives; the worker never touches them). A refused request that inserts a row is still
+   * caught by the request-attributed check (`written`) below.
+   */
+  let stableSince = new Date();
+  const SHARED_WITH_WORKERS: Record<string, { where: string; agg?: string }> = {
+    notifications: { where: `user_id = ANY($2::uuid[]) AND created_at < :stable` },
+    email_outbox: {
+      where: `notification_id IN (SELECT id FROM notifications WHERE user_id = ANY($2::uuid[])) AND created_at < :stable`,
+      agg: `count(*) || ':' || coalesce(md5(string_agg(id::text || CASE WHEN status = 'dead' THEN '/' || xmin::text ELSE '' END, ',' ORDER BY id)), '-')`,
+    },
+  };
 
   let cachedFingerprint: Record<string, string> | null = null;
   /** The fingerprint, reused from the last refused request while nothing else has written since. */
@@ -249,7 +270,7 @@ describe('hostile requests against every write endpoint', () => {
     unscopedTables = [];
     for (const { table_name: table, columns } of rows) {
       if (UNFINGERPRINTED.test(table)) continue;
-      const where = explicit[table]
+      const where = SHARED_WITH_WORKERS[table]?.where ?? explicit[table]
         ?? (columns.includes('case_id') ? `case_id IN (SELECT id FROM c)`
           : columns.includes('authority_id') ? `authority_id = ANY($6::uuid[])`
             : columns.includes('support_id') ? `support_id IN (SELECT id FROM s)`
@@ -277,6 +298,10 @@ describe('hostile requests against every write endpoint', () => {
     flag: { table: 'audit_flags', sql: `SELECT id FROM audit_flags WHERE user_id = ANY($1::uuid[]) ORDER BY raised_at, id`, scope: 'users' },
     accessReview: { table: 'access_reviews', sql: `SELECT id FROM access_reviews WHERE created_by = ANY($1::uuid[]) ORDER BY created_at, id`, scope: 'users' },
     accessReviewItem: { table: 'access_review_items', sql: `SELECT i.id FROM access_review_items i JOIN access_reviews r ON r.id = i.review_id WHERE r.created_by = ANY($1::uuid[]) ORDER BY i.review_id, i.position`, scope: 'users' },
+    // Stage access and compartments on this file's cases.
+    liaison: { table: 'stage_liaisons', sql: `SELECT id FROM stage_liaisons WHERE case_id = ANY($1::uuid[]) ORDER BY named_at, id`, scope: 'cases' },
+    packItem: { table: 'stage_pack_items', sql: `SELECT id FROM stage_pack_items WHERE case_id = ANY($1::uuid[]) ORDER BY released_at, id`, scope: 'cases' },
+    compartment: { table: 'case_compartments', sql: `SELECT id FROM case_compartments WHERE case_id = ANY($1::uuid[]) ORDER BY created_at, id`, scope: 'cases' },
     emailOutbox: { table: 'email_outbox', sql: `SELECT id FROM email_outbox WHERE notification_id IN (SELECT id FROM notifications WHERE user_id = ANY($1::uuid[])) ORDER BY created_at, id`, scope: 'users' },
   };
 
@@ -682,6 +707,8 @@ describe('hostile requests against every write endpoint', () => {
     'never answers 5xx, answers every refusal in the one error shape and changes nothing, refuses unknown fields and oversized bodies, and keeps accepted hostile strings inert',
     async () => {
       const failures: string[] = [];
+      stableSince = new Date();
+      cachedFingerprint = null;
       for (const target of targets) {
         const { endpoint } = target;
         if (endpoint.problems.length || (!target.public && target.roles.length === 0)) continue;
