@@ -13,6 +13,7 @@ import {
   BENCH_SERVICE_LOGIN, databaseExists, databaseUrl, flag, loadAverage, log, machineFacts, numberOption, option, percentile, ratio, recreateDatabase,
   resultsDir, round, today, writeResult,
 } from './common';
+import { auditRecordsSql } from './audit-generator';
 
 /**
  * How the auditor's searches scale with the audit table: one case over one month and one user
@@ -104,47 +105,7 @@ async function createFixtures(url: string): Promise<void> {
 
 /** One chunk: the records of a slice of a month in time order, each sealed, in one statement. */
 const CHUNK_SQL = `
-WITH src AS (
-  SELECT i,
-         $1::timestamptz + ((i + random()) / $3::float8) * ($2::timestamptz - $1::timestamptz) AS at,
-         floor(${ACTORS} * power(random(), 1.5))::int AS ak,
-         floor(${CASES} * power(random(), 1.5))::int AS ck,
-         random() AS ra, random() AS rd, random() AS rr
-    FROM generate_series(0, $3::int - 1) AS i
-), ins AS (
-  INSERT INTO audit_events (id, occurred_at, tx_id, actor_id, actor_role, action, resource_type, resource_id, case_id, outcome, rule, request_id, client_ip, user_agent)
-  SELECT gen_random_uuid(), at, (1000 + ($4::bigint + i) / 2)::text::xid8, md5('bench-actor-' || ak)::uuid,
-         CASE WHEN ak % 100 < 60 THEN 'clearing_house_officer' WHEN ak % 100 < 70 THEN 'clearing_house_manager'
-              WHEN ak % 100 < 85 THEN 'riep_facilitator' WHEN ak % 100 < 95 THEN 'lead_political_peer'
-              WHEN ak % 100 < 98 THEN 'auditor' ELSE 'administrator' END,
-         CASE WHEN ra < 0.76 THEN 'read' WHEN ra < 0.80 THEN 'create' WHEN ra < 0.82 THEN 'create' WHEN ra < 0.84 THEN 'update'
-              WHEN ra < 0.85 THEN 'move' WHEN ra < 0.86 THEN 'add_team_member' WHEN ra < 0.93 THEN 'list' WHEN ra < 0.97 THEN 'sign_in'
-              WHEN ra < 0.98 THEN 'sign_out' WHEN ra < 0.99 THEN 'search' ELSE 'change_password' END,
-         CASE WHEN ra < 0.40 THEN 'case' WHEN ra < 0.55 THEN 'concern' WHEN ra < 0.60 THEN 'concern_source' WHEN ra < 0.65 THEN 'history'
-              WHEN ra < 0.70 THEN 'conversation' WHEN ra < 0.73 THEN 'meeting' WHEN ra < 0.76 THEN 'support' WHEN ra < 0.80 THEN 'conversation'
-              WHEN ra < 0.82 THEN 'concern' WHEN ra < 0.85 THEN 'case' WHEN ra < 0.86 THEN 'team' WHEN ra < 0.93 THEN 'case'
-              WHEN ra < 0.98 THEN 'session' WHEN ra < 0.99 THEN 'audit_trail' ELSE 'user' END,
-         CASE WHEN ra < 0.40 OR (ra >= 0.82 AND ra < 0.86) THEN md5('bench-case-' || ck)::uuid::text
-              WHEN ra < 0.82 THEN md5('bench-item-' || ck || '-' || floor(rr * 20))::uuid::text
-              WHEN ra < 0.93 THEN NULL
-              WHEN ra < 0.98 THEN md5('bench-session-' || ak || '-' || floor(rr * 1000))::uuid::text
-              WHEN ra < 0.99 THEN NULL
-              ELSE md5('bench-actor-' || ak)::uuid::text END,
-         CASE WHEN ra < 0.86 THEN md5('bench-case-' || ck)::uuid END,
-         CASE WHEN rd < 0.02 THEN 'denied' ELSE 'allowed' END,
-         CASE WHEN rd < 0.02 THEN (ARRAY['riep_other_region','riep_not_referred','peer_not_on_team','case_not_found','item_not_named','action_role_may_not'])[1 + floor(rr * 6)::int]
-              WHEN ra >= 0.84 AND ra < 0.85 THEN 'triage->monitoring' END,
-         gen_random_uuid()::text,
-         '10.' || (ak / 250) || '.' || (ak % 250) || '.' || (1 + (ak * 7) % 250),
-         (ARRAY['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
-                'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36',
-                'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
-                'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0',
-                'Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-                'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'])[1 + ak % 6]
-    FROM src
-  RETURNING id, occurred_at
-)
+${auditRecordsSql({ actors: ACTORS, cases: CASES, txId: '(1000 + ($4::bigint + i) / 2)::text::xid8', uuid: (key) => `md5(${key})::uuid`, returning: 'id, occurred_at' })}
 INSERT INTO audit_seals (seq, event_id, event_occurred_at, leaf_hash)
 SELECT $5::bigint + row_number() OVER (ORDER BY occurred_at, id), id, occurred_at, sha256(convert_to(id::text || occurred_at::text, 'UTF8'))
   FROM ins`;

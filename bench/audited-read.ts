@@ -1,17 +1,11 @@
 import 'reflect-metadata';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { fork } from 'node:child_process';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AppModule } from '../src/app.module';
 import { AuditSealer } from '../src/audit/sealer';
 import { AuditWriter } from '../src/audit/audit-writer';
 import { importAuthorities } from '../src/authorities/authorities-import';
 import { hashPassword } from '../src/auth/password-hash';
-import { configureApp } from '../src/bootstrap';
-import { AppConfig } from '../src/config/app-config';
 import { EnvironmentVariables, validateEnvironment } from '../src/config/environment';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrations } from '../src/database/migrations';
@@ -21,6 +15,7 @@ import {
   writeResult,
 } from './common';
 import type { LoadRequest, LoadResponse } from './load-generator';
+import { bootApp, BootedService, json } from './service-app';
 
 /**
  * What the audit record costs a case read: GET /cases/:id on the real AppModule, against the
@@ -37,34 +32,16 @@ const PASSWORD = 'bench password that is long enough 42';
 
 type Variant = 'audited' | 'unaudited';
 
-interface Booted {
-  app: NestExpressApplication;
-  url: string;
-}
+type Booted = BootedService;
 
-async function boot(settings: EnvironmentVariables, variant: Variant): Promise<Booted> {
-  let builder = Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(AppConfig)
-    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }));
-  if (variant === 'unaudited') {
+function boot(settings: EnvironmentVariables, variant: Variant): Promise<Booted> {
+  return bootApp(settings, {
+    logger: false,
     // The benchmark's baseline only: the same read with no audit record written.
-    builder = builder.overrideProvider(AuditWriter).useValue({ record: async () => undefined, recordNow: async () => undefined });
-  }
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
-}
-
-async function json(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    override: variant === 'unaudited'
+      ? (builder) => builder.overrideProvider(AuditWriter).useValue({ record: async () => undefined, recordNow: async () => undefined })
+      : undefined,
   });
-  return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 function load(req: LoadRequest): Promise<LoadResponse> {

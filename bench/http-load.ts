@@ -43,6 +43,8 @@ export interface SqlLoad {
   paramsList: unknown[][];
   /** Instead of `sql`: every statement of one request, replayed in order on one connection per iteration. */
   sequence?: Array<{ sql: string; params: unknown[] }>;
+  /** Instead of `sequence`: several such requests, taken in turn (e.g. one per page of a list). */
+  sequences?: Array<Array<{ sql: string; params: unknown[] }>>;
   poolSize: number;
   connections: number;
   durationSeconds: number;
@@ -110,13 +112,15 @@ async function runSql(req: SqlLoad): Promise<LoadResult> {
     const until = started + req.durationSeconds * 1000;
     const caller = async () => {
       while (Date.now() < until) {
-        const params = req.paramsList[next++ % req.paramsList.length];
+        const i = next++;
+        const params = req.paramsList[i % req.paramsList.length];
+        const sequence = req.sequences ? req.sequences[i % req.sequences.length] : req.sequence;
         const t0 = process.hrtime.bigint();
         try {
-          if (req.sequence) {
+          if (sequence) {
             const client = await pool.connect();
             try {
-              for (const q of req.sequence) await client.query(q.sql, q.params);
+              for (const q of sequence) await client.query(q.sql, q.params);
             } finally {
               client.release();
             }

@@ -1,18 +1,12 @@
 import 'reflect-metadata';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AppModule } from '../src/app.module';
 import { canonicalRecord, RECORD_COLUMNS, SealedRecord } from '../src/audit/audit-record';
 import { TrailVerifier } from '../src/audit/trail-verifier';
 import { CheckpointSigner } from '../src/audit/signing';
 import { totpCodeAt, totpStepAt } from '../src/auth/mfa/totp';
-import { configureApp } from '../src/bootstrap';
-import { AppConfig } from '../src/config/app-config';
 import { EnvironmentVariables, validateEnvironment } from '../src/config/environment';
 import { runMigrations } from '../src/database/migrations';
 import { ensureServiceLogin, withUser } from '../src/database/service-role';
@@ -23,6 +17,7 @@ import {
 } from './common';
 import type { HttpItem, HttpLoad, LoadResult, SqlLoad } from './http-load';
 import { BENCH_PASSWORD, SEED_ACTORS, seedEmail } from './seed';
+import { bootApp, BootedService, json } from './service-app';
 
 /**
  * HTTP scenarios against the real service on a database filled by bench/seed.ts:
@@ -62,7 +57,7 @@ interface Booted {
 }
 
 /** The service on another database, in its own process (see bench/http-server.ts). */
-function bootInChild(ownerUrl: string, prefix: string): Promise<{ url: string; stop: () => void }> {
+export function bootInChild(ownerUrl: string, prefix: string): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
     const child = fork(join(__dirname, 'http-server.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: { url?: string; error?: string }) =>
@@ -100,29 +95,12 @@ export const serviceSettings = (url: string, prefix: string) =>
     JWT_ACCESS_TTL_SECONDS: '3600',
   }) as EnvironmentVariables;
 
-export async function bootService(settings: EnvironmentVariables): Promise<{ app: NestExpressApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(AppConfig)
-    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }))
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error'] });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
-}
-
-async function json(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
+export function bootService(settings: EnvironmentVariables): Promise<BootedService> {
+  return bootApp(settings, { logger: ['error'] });
 }
 
 /** Signs in through the API; a role that must have a second factor enrols one (TOTP) first, through the API. */
-async function signIn(base: string, email: string): Promise<string> {
+export async function signIn(base: string, email: string): Promise<string> {
   const res = await json('POST', `${base}/auth/sign-in`, { email, password: BENCH_PASSWORD });
   if (res.status !== 200) throw new Error(`sign-in of ${email}: ${res.status} ${JSON.stringify(res.body)}`);
   if (res.body.mfaRequired) throw new Error(`${email} already has a second factor; the benchmark picks a user without one`);
@@ -170,7 +148,7 @@ async function caughtUpScanners(ownerUrl: string): Promise<void> {
   }
 }
 
-function load(req: HttpLoad | SqlLoad): Promise<LoadResult> {
+export function load(req: HttpLoad | SqlLoad): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(join(__dirname, 'http-load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: LoadResult & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
@@ -190,7 +168,7 @@ function cellOf(scenario: string, connections: number, r: LoadResult): Cell {
 }
 
 /** Every SQL statement the pg driver sends in this process, so that the floor runs exactly the service's query. */
-function captureQueries(): { start(): void; find(fragment: string): { sql: string; params: unknown[] } | undefined; all(): Array<{ sql: string; params: unknown[] }> } {
+export function captureQueries(): { start(): void; find(fragment: string): { sql: string; params: unknown[] } | undefined; all(): Array<{ sql: string; params: unknown[] }> } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pg = require('pg') as typeof import('pg');
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
@@ -257,8 +235,10 @@ function monthBounds(month: string): { from: string; to: string } {
   return { from: new Date(Date.UTC(y, m - 1, 1)).toISOString(), to: new Date(Date.UTC(y, m, 1)).toISOString() };
 }
 
-const LIST_PAGES = 20;
-const listItems = (): HttpItem[] => Array.from({ length: LIST_PAGES }, (_, i) => ({ method: 'GET', path: `/cases?limit=25&offset=${i * 25}` }));
+/** What marks the case list's page statement (src/cases/cases.service.ts, list) among those a request sends. */
+export const LIST_PAGE_STATEMENT = 'ORDER BY c.opened_at DESC, c.id DESC';
+export const LIST_PAGES = 20;
+export const listItems = (): HttpItem[] => Array.from({ length: LIST_PAGES }, (_, i) => ({ method: 'GET', path: `/cases?limit=25&offset=${i * 25}` }));
 const auditItems = (pairs: Fixtures['auditPairs']): HttpItem[] =>
   pairs.map((p) => {
     const { from, to } = monthBounds(p.month);
@@ -432,7 +412,7 @@ export async function runHttp(argv: string[] = process.argv.slice(2)): Promise<R
         const r = await json('GET', `${b.url}${item.path}`, undefined, b.tokens[role]);
         if (r.status !== 200) throw new Error(`list as ${role}: ${r.status}`);
         if (wholeRequest.length === 0) wholeRequest = capture.all();
-        const q = capture.find('count(*) OVER ()');
+        const q = capture.find(LIST_PAGE_STATEMENT);
         if (!q) throw new Error('could not capture the list query');
         captured.push(q);
       }

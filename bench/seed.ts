@@ -15,6 +15,7 @@ import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrations } from '../src/database/migrations';
 import { ensureServiceLogin } from '../src/database/service-role';
 import { BENCH_SERVICE_LOGIN, databaseUrl, loadAverage, log, machineFacts, numberOption, option, recreateDatabase, round, today, writeResult } from './common';
+import { auditRecordsSql } from './audit-generator';
 
 /**
  * Fills a fresh database with a realistic volume of case data, set-based:
@@ -335,7 +336,7 @@ SELECT bench_seed.u('bench-conv-row-' || i), bench_seed.u('bench-conv-' || r), C
   JOIN unnest($6::uuid[], $7::CONTENT_TYPE[]) AS enc(id, v) ON enc.id = bench_seed.u('bench-conv-row-' || i)`;
 
 /**
- * Audit records: bench/audit-scale.ts's generator (same mix of actions, resources, denials, actors
+ * Audit records: bench/audit-scale.ts's generator (bench/audit-generator.ts: same mix of actions, resources, denials, actors
  * and cases, skewed towards busy ones), with the population sized to this seed, and sealed with
  * the real leaf hash: SHA-256(0x00 || canonicalRecord), the canonical record being the JSON array
  * of src/audit/audit-record.ts built in SQL (every field here is plain ASCII, for which to_json
@@ -345,47 +346,13 @@ SELECT bench_seed.u('bench-conv-row-' || i), bench_seed.u('bench-conv-' || r), C
  */
 function auditChunkSql(actors: number, cases: number): string {
   return `
-WITH src AS (
-  SELECT i,
-         $1::timestamptz + ((i + random()) / $3::float8) * ($2::timestamptz - $1::timestamptz) AS at,
-         floor(${actors} * power(random(), 1.5))::int AS ak,
-         floor(${cases} * power(random(), 1.5))::int AS ck,
-         random() AS ra, random() AS rd, random() AS rr
-    FROM generate_series(0, $3::int - 1) AS i
-), ins AS (
-  INSERT INTO audit_events (id, occurred_at, tx_id, actor_id, actor_role, action, resource_type, resource_id, case_id, outcome, rule, request_id, client_ip, user_agent)
-  SELECT gen_random_uuid(), at, (3 + floor(($4::bigint + i)::numeric * ($6::bigint - 3) / $7::bigint))::bigint::text::xid8, bench_seed.u('bench-actor-' || ak),
-         CASE WHEN ak % 100 < 60 THEN 'clearing_house_officer' WHEN ak % 100 < 70 THEN 'clearing_house_manager'
-              WHEN ak % 100 < 85 THEN 'riep_facilitator' WHEN ak % 100 < 95 THEN 'lead_political_peer'
-              WHEN ak % 100 < 98 THEN 'auditor' ELSE 'administrator' END,
-         CASE WHEN ra < 0.76 THEN 'read' WHEN ra < 0.80 THEN 'create' WHEN ra < 0.82 THEN 'create' WHEN ra < 0.84 THEN 'update'
-              WHEN ra < 0.85 THEN 'move' WHEN ra < 0.86 THEN 'add_team_member' WHEN ra < 0.93 THEN 'list' WHEN ra < 0.97 THEN 'sign_in'
-              WHEN ra < 0.98 THEN 'sign_out' WHEN ra < 0.99 THEN 'search' ELSE 'change_password' END,
-         CASE WHEN ra < 0.40 THEN 'case' WHEN ra < 0.55 THEN 'concern' WHEN ra < 0.60 THEN 'concern_source' WHEN ra < 0.65 THEN 'history'
-              WHEN ra < 0.70 THEN 'conversation' WHEN ra < 0.73 THEN 'meeting' WHEN ra < 0.76 THEN 'support' WHEN ra < 0.80 THEN 'conversation'
-              WHEN ra < 0.82 THEN 'concern' WHEN ra < 0.85 THEN 'case' WHEN ra < 0.86 THEN 'team' WHEN ra < 0.93 THEN 'case'
-              WHEN ra < 0.98 THEN 'session' WHEN ra < 0.99 THEN 'audit_trail' ELSE 'user' END,
-         CASE WHEN ra < 0.40 OR (ra >= 0.82 AND ra < 0.86) THEN bench_seed.u('bench-case-' || ck)::text
-              WHEN ra < 0.82 THEN bench_seed.u('bench-item-' || ck || '-' || floor(rr * 20))::text
-              WHEN ra < 0.93 THEN NULL
-              WHEN ra < 0.98 THEN bench_seed.u('bench-session-' || ak || '-' || floor(rr * 1000))::text
-              WHEN ra < 0.99 THEN NULL
-              ELSE bench_seed.u('bench-actor-' || ak)::text END,
-         CASE WHEN ra < 0.86 THEN bench_seed.u('bench-case-' || ck) END,
-         CASE WHEN rd < 0.02 THEN 'denied' ELSE 'allowed' END,
-         CASE WHEN rd < 0.02 THEN (ARRAY['riep_other_region','riep_not_referred','peer_not_on_team','case_not_found','item_not_named','action_role_may_not'])[1 + floor(rr * 6)::int]
-              WHEN ra >= 0.84 AND ra < 0.85 THEN 'triage->monitoring' END,
-         gen_random_uuid()::text,
-         '10.' || (ak / 250) || '.' || (ak % 250) || '.' || (1 + (ak * 7) % 250),
-         (ARRAY['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
-                'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36',
-                'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
-                'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0',
-                'Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-                'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'])[1 + ak % 6]
-    FROM src
-  RETURNING *
-)
+${auditRecordsSql({
+  actors,
+  cases,
+  txId: '(3 + floor(($4::bigint + i)::numeric * ($6::bigint - 3) / $7::bigint))::bigint::text::xid8',
+  uuid: (key) => `bench_seed.u(${key})`,
+  returning: '*',
+})}
 INSERT INTO audit_seals (seq, event_id, event_occurred_at, leaf_hash)
 SELECT $5::bigint + row_number() OVER (ORDER BY occurred_at, id), id, occurred_at,
        sha256('\\x00'::bytea || convert_to('[' || concat_ws(',',

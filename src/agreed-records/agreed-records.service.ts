@@ -15,9 +15,10 @@ import { IdempotentResource } from '../idempotency/idempotent-resource';
 import { AgreedRecordPolicy, AgreedRecordRule, AgreedRecordType, AgreementFacts, Decision } from './agreed-record-policy';
 import {
   AddAddendumDto, AddendumDto, AgreementDto, AgreementProblemDto, AgreementStatusDto, AgreementVerificationDto, AttestationDto, AttestDto,
-  ExternalAgreementDto, RecordExternalAgreementDto,
+  ContentDestructionDto, ExternalAgreementDto, RecordExternalAgreementDto,
 } from './dto';
 import { changedFields, sealOf, SealFields } from './record-seal';
+import { SealVerificationState, sealVerificationState, VERIFICATION_AUDIT_RULE } from './seal-verification';
 
 /** The audit rule of a replayed create's read (as in src/idempotency/idempotency-replay.ts). */
 const REPLAY_AUDIT_RULE = 'idempotent_replay';
@@ -145,7 +146,9 @@ export class AgreedRecordsService {
   /**
    * Recomputes the record's hash and checks it against the agreement, that the agreement's audit
    * record carries that hash, and that the audit record is sealed in the Merkle tree under a
-   * signed checkpoint. Problems are answered (200), not thrown: this is a report.
+   * signed checkpoint. Problems are answered (200), not thrown: this is a report. After retention
+   * destroyed the case's content the answer is `content_destroyed` with the deletion certificate,
+   * never a hash mismatch; the agreement's audit record is still checked.
    */
   verify(actor: Actor, type: AgreedRecordType, recordId: string): Promise<AgreementVerificationDto> {
     return this.transactions.run(actor, async (tx) => {
@@ -154,21 +157,41 @@ export class AgreedRecordsService {
         `SELECT id, record_version, hash_format, content_hash, field_hashes, agreed_at FROM record_agreements WHERE record_type = $1 AND record_id = $2`, [type, recordId]);
       if (!agreement) throw new PreconditionFailedError('The record has not been agreed: there is no seal to verify', { precondition: 'record_agreed' });
       const problems: AgreementProblemDto[] = [];
-      const seal = sealOf(type, await this.sealFields(tx, { ...record, version: agreement.record_version }, true));
-      if (seal.contentHash !== agreement.content_hash) {
-        const fields = changedFields(agreement.field_hashes, seal.fieldHashes);
-        problems.push({
-          code: 'content_hash_mismatch', fields,
-          message: `The ${type} record ${recordId} (version ${agreement.record_version}) no longer matches its agreement ${agreement.id}: changed ${fields.join(', ') || 'content'}`,
-        });
+      // Retention destroyed the content (and its keys): nothing is left to hash, which is not tampering.
+      const destruction = await this.destructionOf(tx, record.caseId);
+      let recomputedHash: string | null = null;
+      if (!destruction) {
+        const seal = sealOf(type, await this.sealFields(tx, { ...record, version: agreement.record_version }, true));
+        recomputedHash = seal.contentHash;
+        if (seal.contentHash !== agreement.content_hash) {
+          const fields = changedFields(agreement.field_hashes, seal.fieldHashes);
+          problems.push({
+            code: 'content_hash_mismatch', fields,
+            message: `The ${type} record ${recordId} (version ${agreement.record_version}) no longer matches its agreement ${agreement.id}: changed ${fields.join(', ') || 'content'}`,
+          });
+        }
       }
       const audit = await this.checkAuditSeal(tx, agreement, problems);
-      tx.audit({ action: AuditAction.Verify, resourceType: ResourceType.AgreedRecord, resourceId: agreement.id, caseId: record.caseId, rule: problems.length ? 'seal_broken' : 'seal_intact' });
+      const state = sealVerificationState({ contentDestroyed: destruction !== null, problems: problems.length });
+      tx.audit({ action: AuditAction.Verify, resourceType: ResourceType.AgreedRecord, resourceId: agreement.id, caseId: record.caseId, rule: VERIFICATION_AUDIT_RULE[state] });
       return {
-        recordType: type, recordId, agreementId: agreement.id, valid: problems.length === 0, storedHash: agreement.content_hash, recomputedHash: seal.contentHash,
-        ...audit, problems,
+        recordType: type, recordId, agreementId: agreement.id, state, valid: state === SealVerificationState.Intact, storedHash: agreement.content_hash, recomputedHash,
+        destruction, ...audit, problems,
       };
     });
+  }
+
+  /** When retention destroyed the case's content, and the certificate it issued; null while the content exists. */
+  private async destructionOf(tx: CaseFileTx, caseId: string): Promise<ContentDestructionDto | null> {
+    const [row]: Array<{ destroyed_at: string | null; certificate_id: string | null; certificate_hash: string | null }> = await tx.manager.query(
+      `SELECT ${TS('c.content_destroyed_at')} AS destroyed_at, d.id AS certificate_id, encode(d.certificate_hash, 'hex') AS certificate_hash
+         FROM cases c
+         LEFT JOIN LATERAL (SELECT id, certificate_hash FROM deletion_certificates WHERE case_id = c.id ORDER BY issued_at DESC LIMIT 1) d ON TRUE
+        WHERE c.id = $1`,
+      [caseId],
+    );
+    if (!row?.destroyed_at) return null;
+    return { destroyedAt: row.destroyed_at, deletionCertificateId: row.certificate_id, deletionCertificateHash: row.certificate_hash };
   }
 
   /** Answers a retried create (Idempotency-Key) by reading what it created, as the caller may read it now. */

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDateString, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength } from 'class-validator';
 import { AgreedRecordType, AgreementState } from './agreed-record-policy';
+import { SealVerificationState } from './seal-verification';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -126,13 +127,28 @@ export class AgreementProblemDto {
   @ApiPropertyOptional({ type: [String], description: 'For content_hash_mismatch: the fields whose content changed' }) fields?: string[];
 }
 
+/** When and on which certificate retention destroyed the content of the record's case. */
+export class ContentDestructionDto {
+  @ApiProperty() destroyedAt: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The deletion certificate of the destruction (auditors read and verify it under /audit/deletion-certificates)' })
+  deletionCertificateId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'SHA-256 (hex) of that certificate, carried by its sealed audit record' })
+  deletionCertificateHash: string | null;
+}
+
 export class AgreementVerificationDto {
   @ApiProperty({ enum: AgreedRecordType, enumName: 'AgreedRecordType' }) recordType: AgreedRecordType;
   @ApiProperty({ format: 'uuid' }) recordId: string;
   @ApiProperty({ format: 'uuid' }) agreementId: string;
-  @ApiProperty({ description: 'True when the record still hashes to the agreement and the agreement\'s audit record is sealed in the tree' }) valid: boolean;
+  @ApiProperty({
+    enum: SealVerificationState, enumName: 'SealVerificationState',
+    description: 'intact; broken (see problems); content_destroyed: the content was destroyed under the retention schedule (see destruction), so it is not compared, and the agreement\'s audit record is intact',
+  })
+  state: SealVerificationState;
+  @ApiProperty({ description: 'True only when state is intact: the record still hashes to the agreement and the agreement\'s audit record is sealed in the tree' }) valid: boolean;
   @ApiProperty() storedHash: string;
-  @ApiProperty() recomputedHash: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Null when the content was destroyed under retention: there is nothing left to hash' }) recomputedHash: string | null;
+  @ApiProperty({ type: ContentDestructionDto, nullable: true }) destruction: ContentDestructionDto | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) auditRecordId: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Its position in the Merkle tree' }) auditSeq: number | null;
   @ApiProperty({ nullable: true, type: Number, description: 'The size of the signed checkpoint the inclusion was checked against' }) checkpointTreeSize: number | null;

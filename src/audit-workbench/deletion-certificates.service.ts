@@ -14,6 +14,7 @@ import { CertificateVerificationDto, DeletionCertificateDto } from './dto';
 import { ProofIndex } from './evidence-pack';
 import { certificateAuditJustification, certificateHash, certificateText, CERTIFICATE_FORMAT, DeletionCertificate, DestroyedTable } from './deletion-certificate';
 import { FlagScanner } from './flag-scanner.service';
+import { inSystemContext, SystemContext } from '../database/row-security';
 
 export interface CertificateFacts {
   caseId: string;
@@ -98,9 +99,10 @@ export class DeletionCertificatesService {
   }
 
   async list(actor: Actor, caseId?: string): Promise<DeletionCertificateDto[]> {
-    const rows: CertificateRow[] = caseId
-      ? await this.dataSource.query(`${CERTIFICATE_SELECT} WHERE d.case_id = $1 ORDER BY d.issued_at DESC`, [caseId])
-      : await this.dataSource.query(`${CERTIFICATE_SELECT} ORDER BY d.issued_at DESC LIMIT 500`);
+    // The auditors read every certificate in their own context (row-level security, migrations/1764381800000-RowLevelSecurityRest.ts).
+    const rows: CertificateRow[] = await inSystemContext(this.dataSource, SystemContext.Audit, (m) => caseId
+      ? m.query(`${CERTIFICATE_SELECT} WHERE d.case_id = $1 ORDER BY d.issued_at DESC`, [caseId])
+      : m.query(`${CERTIFICATE_SELECT} ORDER BY d.issued_at DESC LIMIT 500`));
     await this.audit.recordNow(actor, { action: AuditAction.List, resourceType: ResourceType.DeletionCertificate, caseId: caseId ?? null, outcome: AuditOutcome.Allowed });
     return rows.map(toDto);
   }
@@ -158,7 +160,7 @@ export class DeletionCertificatesService {
   }
 
   private async row(id: string): Promise<CertificateRow> {
-    const [row]: CertificateRow[] = await this.dataSource.query(`${CERTIFICATE_SELECT} WHERE d.id = $1`, [id]);
+    const [row]: CertificateRow[] = await inSystemContext(this.dataSource, SystemContext.Audit, (m) => m.query(`${CERTIFICATE_SELECT} WHERE d.id = $1`, [id]));
     if (!row) throw new NotFoundError('Deletion certificate');
     return row;
   }

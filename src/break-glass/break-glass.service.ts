@@ -129,9 +129,9 @@ export class BreakGlassService {
       tx.audit({ action: AuditAction.BreakGlass, resourceType: ResourceType.Case, resourceId: row.id, caseId: row.id, rule: AccessRule.BreakGlass, justification: input.reason });
       // Every auditor hears of it at once. The text names the case reference, never content (nor the reason).
       const expiresAt = new Date(grant.expires_at);
+      // Through ch_notify (no e-mail): row-level security keeps every inbox its own user's.
       await tx.manager.query(
-        `INSERT INTO notifications (user_id, kind, title, body, dedupe_key)
-         SELECT u.id, $1, $2, $3, 'break_glass:' || $4 || ':' || u.id FROM users u WHERE u.role = 'auditor' AND u.disabled_at IS NULL`,
+        `SELECT ch_notify(ARRAY(SELECT u.id FROM users u WHERE u.role = 'auditor' AND u.disabled_at IS NULL), $1, $2, $3, 'break_glass:' || $4, NULL, NULL)`,
         [
           NotificationKind.BreakGlass,
           `Break-glass access to ${row.reference}`,
@@ -154,11 +154,11 @@ export class BreakGlassService {
       `${QUEUE_SELECT} WHERE ${filter} ORDER BY (g.reviewed_at IS NULL) DESC, g.granted_at DESC, g.id LIMIT $2 OFFSET $3`,
       [q.reviewed ?? null, q.limit, q.offset],
     ));
-    const [counts]: Array<{ total: string; unreviewed: string }> = await this.dataSource.query(
+    const [counts]: Array<{ total: string; unreviewed: string }> = await inSystemContext(this.dataSource, SystemContext.BreakGlassReview, (m) => m.query(
       `SELECT (SELECT count(*) FROM break_glass_grants g WHERE ${filter}) AS total,
               (SELECT count(*) FROM break_glass_grants WHERE reviewed_at IS NULL) AS unreviewed`,
       [q.reviewed ?? null],
-    );
+    ));
     return { items: rows.map(toItem), total: Number(counts.total), unreviewed: Number(counts.unreviewed) };
   }
 

@@ -209,7 +209,14 @@ export class CaseSummaryDto {
 
 export class CasePageDto {
   @ApiProperty({ type: [CaseSummaryDto] }) items: CaseSummaryDto[];
-  @ApiProperty({ description: 'All cases matching the filters that you may see' }) total: number;
+  @ApiProperty({
+    description:
+      'The cases matching the filters that you may see: exact when totalIsLowerBound is false; otherwise more than this many match ' +
+      '(the count stops at CASE_LIST_COUNT_CAP, 1,000 by default, or at the end of the page asked for when that is further)',
+  })
+  total: number;
+  @ApiProperty({ description: 'True when the count stopped early: more than `total` cases match (show it as, e.g., "1,000+")' })
+  totalIsLowerBound: boolean;
   @ApiProperty() limit: number;
   @ApiProperty() offset: number;
 }

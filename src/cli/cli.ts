@@ -2,15 +2,14 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { DataSource } from 'typeorm';
 import { Role } from '../access-control/role';
 import { importAuthorities } from '../authorities/authorities-import';
 import { EnvironmentVariables, validateEnvironment } from '../config/environment';
-import { dataSourceOptions } from '../database/data-source-options';
 import { pendingMigrations, revertLastMigration, runMigrations } from '../database/migrations';
 import { unreachableDependencies } from './dependencies';
 import { registerAuditCommands } from './audit-commands';
 import { registerKeyCommands } from './key-commands';
+import { withOwnerConnection } from './owner-connection';
 import { runDemo } from './demo';
 import { generatePassword, upsertUser } from './users';
 
@@ -19,16 +18,6 @@ if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('
 
 function environment(): EnvironmentVariables {
   return validateEnvironment(process.env);
-}
-
-async function withDataSource<T>(env: EnvironmentVariables, work: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = new DataSource(dataSourceOptions({ url: env.DATABASE_MIGRATION_URL!, poolSize: 2, applicationName: 'clearing-house-cli' }));
-  await ds.initialize();
-  try {
-    return await work(ds);
-  } finally {
-    await ds.destroy();
-  }
 }
 
 async function requireDatabase(env: EnvironmentVariables): Promise<void> {
@@ -84,7 +73,7 @@ program
   .action(async () => {
     const env = environment();
     await requireDatabase(env);
-    const result = await withDataSource(env, (ds) => importAuthorities(ds));
+    const result = await withOwnerConnection(env, (ds) => importAuthorities(ds));
     console.log(`Authorities: ${result.total} in the register, ${result.inserted} added, ${result.updated} updated.`);
   });
 
@@ -99,7 +88,7 @@ program
     await requireDatabase(env);
     const generated = !opts.passwordStdin;
     const password = generated ? generatePassword() : await readPasswordFromStdin();
-    const result = await withDataSource(env, (ds) => upsertUser(ds, env, { email: opts.email, displayName: opts.name, role: Role.Administrator, password }));
+    const result = await withOwnerConnection(env, (ds) => upsertUser(ds, env, { email: opts.email, displayName: opts.name, role: Role.Administrator, password }));
     console.log(`${result.created ? 'Created' : 'Reset'} administrator ${opts.email.toLowerCase()}.`);
     if (generated) console.log(`Password (shown once; change it after signing in): ${password}`);
     console.log('At first sign-in, enrol an authenticator app (POST /auth/mfa/enrol, then POST /auth/mfa/confirm with a code): administrators must sign in with a second factor.');

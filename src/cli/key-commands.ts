@@ -1,23 +1,12 @@
 import Bull from 'bull';
 import { Command } from 'commander';
-import { DataSource } from 'typeorm';
-import { EnvironmentVariables, validateEnvironment } from '../config/environment';
-import { dataSourceOptions } from '../database/data-source-options';
+import { validateEnvironment } from '../config/environment';
 import { ENCRYPTION_QUEUE, EncryptionJob } from '../encryption/encryption.processor';
 import { rotateMasterKey, startDataKeyRotation } from '../encryption/key-rotation';
 import { MasterKeyRing } from '../encryption/key-wrapper';
+import { withOwnerConnection } from './owner-connection';
 
 const CLI_ACTOR = { userId: null, role: 'cli', requestId: null, clientIp: null, userAgent: 'clearing-house-cli' };
-
-async function asOwner<T>(env: EnvironmentVariables, work: (ds: DataSource) => Promise<T>): Promise<T> {
-  const ds = new DataSource(dataSourceOptions({ url: env.DATABASE_MIGRATION_URL!, poolSize: 2, applicationName: 'clearing-house-cli' }));
-  await ds.initialize();
-  try {
-    return await work(ds);
-  } finally {
-    await ds.destroy();
-  }
-}
 
 /** Key rotation for encryption at rest (docs/SECURITY.md, "Keys, and how to rotate them"). Never prints a key. */
 export function registerKeyCommands(program: Command): void {
@@ -28,7 +17,7 @@ export function registerKeyCommands(program: Command): void {
       const env = validateEnvironment(process.env);
       if (!env.ENCRYPTION_MASTER_KEY_PREVIOUS) throw new Error('Set ENCRYPTION_MASTER_KEY_PREVIOUS to the master key being replaced (and ENCRYPTION_MASTER_KEY to the new one)');
       const ring = MasterKeyRing.fromConfig(env.ENCRYPTION_MASTER_KEY!, env.ENCRYPTION_MASTER_KEY_PREVIOUS);
-      const n = await asOwner(env, (ds) => rotateMasterKey(ds, ring, CLI_ACTOR));
+      const n = await withOwnerConnection(env, (ds) => rotateMasterKey(ds, ring, CLI_ACTOR));
       console.log(`Re-wrapped ${n} data key(s) under master key ${ring.current.masterKeyId}. Every data key is now under it: remove ENCRYPTION_MASTER_KEY_PREVIOUS and restart the service.`);
     });
 
@@ -39,7 +28,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: { case?: string }) => {
       const env = validateEnvironment(process.env);
       const ring = MasterKeyRing.fromConfig(env.ENCRYPTION_MASTER_KEY!, env.ENCRYPTION_MASTER_KEY_PREVIOUS ?? null);
-      const n = await asOwner(env, (ds) => startDataKeyRotation(ds, ring, CLI_ACTOR, opts.case ? { caseIds: [opts.case] } : {}));
+      const n = await withOwnerConnection(env, (ds) => startDataKeyRotation(ds, ring, CLI_ACTOR, opts.case ? { caseIds: [opts.case] } : {}));
       const queue = new Bull(ENCRYPTION_QUEUE, env.REDIS_URL, { prefix: env.QUEUE_PREFIX });
       try {
         await Promise.race([

@@ -285,6 +285,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(168)
   IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
+  /** How far a case list counts the matching cases it does not show; beyond it the answer says "more than" (totalIsLowerBound). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  CASE_LIST_COUNT_CAP = 1000;
+
   /** Set behind a reverse proxy so that client addresses come from X-Forwarded-For. */
   @Transform(toBool) @IsBoolean()
   TRUST_PROXY = false;

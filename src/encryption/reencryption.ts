@@ -6,7 +6,7 @@ import { AuditAction, AuditOutcome, RequestActor, ResourceType } from '../audit/
 import { AuditWriter } from '../audit/audit-writer';
 import { EncryptedField, FIELD_SPECS } from './encrypted-field';
 import { FieldCipher, INTEGRITY_FAILURE_RULE } from './field-cipher';
-import { actAsSystem, SystemContext } from '../database/row-security';
+import { actAsSystem, inSystemContext, SystemContext } from '../database/row-security';
 
 const SYSTEM_ACTOR: RequestActor = { userId: null, role: 'system', requestId: null, clientIp: null, userAgent: 're-encryption-job' };
 
@@ -71,9 +71,9 @@ export class ReEncryption {
         if (selected === 0 || moved === 0) break;
       }
     }
-    const retiring: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM data_keys WHERE state = 'retiring' ORDER BY created_at`);
+    const retiring: Array<{ id: string }> = await inSystemContext(this.dataSource, SystemContext.Encryption, (m) => m.query(`SELECT id FROM data_keys WHERE state = 'retiring' ORDER BY created_at`));
     for (const key of retiring) {
-      const [{ retired }] = await this.dataSource.transaction((m) => m.query(`SELECT retire_data_key($1) AS retired`, [key.id]));
+      const [{ retired }] = await inSystemContext(this.dataSource, SystemContext.Encryption, (m) => m.query(`SELECT retire_data_key($1) AS retired`, [key.id]));
       if (retired) result.retired++;
       else result.stillRetiring++;
     }

@@ -7,6 +7,7 @@ import { NotFoundError } from '../common/domain-error';
 import { NotificationKind } from './notification.entity';
 import { OutboxDispatcher } from './outbox-dispatcher';
 import { NotificationJob, QueueName, WelcomeJobData } from './queues';
+import { inSystemContext, inUserContext, SystemContext } from '../database/row-security';
 
 /** What to tell the recipients: see NotificationsService.notify for what may be in it. */
 export interface NotificationContent {
@@ -56,6 +57,8 @@ export class NotificationsService {
    * worker after the transaction commits). Idempotent: the dedupe key is made per recipient
    * (`<dedupeKey>:<userId>`) and a repeat inserts nothing, so running the same step twice notifies
    * once. Disabled users and unknown ids are skipped. Returns how many notifications were new.
+   * The transaction must be bound to a user who may read the case it is about (or to no case), or
+   * be the deadline job's: the database refuses anything else (ch_notify).
    *
    * **The title and body name the case reference and what is due, never case content**: no
    * concern text, conversation notes, the source's identity, people's names from the case file,
@@ -71,27 +74,14 @@ export class NotificationsService {
     const ids = [...new Set(recipients)];
     if (ids.some((id) => !UUID.test(id))) throw new Error('notify: recipients must be user ids (UUIDs)');
     if (ids.length === 0) return 0;
-    const [result]: Array<{ created: number; outbox: Array<{ id: string; attempts: number; next_attempt_at: string }> | null }> = await manager.query(
-      `WITH recipient AS (
-         SELECT id, email FROM users WHERE id = ANY($1::uuid[]) AND disabled_at IS NULL
-       ), created AS (
-         INSERT INTO notifications (user_id, kind, title, body, dedupe_key, case_id)
-         SELECT id, $2, $3, $4, $5 || ':' || id, $6::uuid FROM recipient
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING id, user_id
-       ), mailed AS (
-         INSERT INTO email_outbox (notification_id, to_address, subject, body)
-         SELECT created.id, recipient.email, $3, $7
-           FROM created JOIN recipient ON recipient.id = created.user_id
-          WHERE recipient.email IS NOT NULL AND recipient.email <> ''
-         RETURNING id, attempts, next_attempt_at
-       )
-       SELECT (SELECT count(*) FROM created)::int AS created,
-              (SELECT json_agg(json_build_object('id', id, 'attempts', attempts, 'next_attempt_at', next_attempt_at)) FROM mailed) AS outbox`,
+    // Through ch_notify (migrations/1764381800000-RowLevelSecurityRest.ts): row-level security lets
+    // no one read another user's notifications, not even the transaction that writes them.
+    const [{ result }]: Array<{ result: { created: number; outbox: Array<{ id: string; attempts: number; next_attempt_at: string }> } }> = await manager.query(
+      `SELECT ch_notify($1::uuid[], $2, $3, $4, $5, $6::uuid, $7) AS result`,
       [ids, n.kind, n.title, n.body, n.dedupeKey, n.caseId, emailBodyOf(n.body)],
     );
-    this.dispatcher.afterCommit(manager, (result.outbox ?? []).map((r) => ({ id: r.id, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at) })));
-    return result.created;
+    this.dispatcher.afterCommit(manager, result.outbox.map((r) => ({ id: r.id, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at) })));
+    return Number(result.created);
   }
 
   /** Called after the user's creation has committed; the job id makes a repeat enqueue harmless. */
@@ -107,51 +97,52 @@ export class NotificationsService {
 
   /** Delivers the welcome note to the inbox; idempotent through the dedupe key. Returns false if the user is gone. */
   async deliverWelcome(userId: string): Promise<boolean> {
-    const [user]: Array<{ display_name: string }> = await this.dataSource.query(`SELECT display_name FROM users WHERE id = $1`, [userId]);
-    if (!user) return false;
-    await this.dataSource.query(
-      `INSERT INTO notifications (user_id, kind, title, body, dedupe_key) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (dedupe_key) DO NOTHING`,
-      [
+    return inSystemContext(this.dataSource, SystemContext.Notifications, async (m) => {
+      const [user]: Array<{ display_name: string }> = await m.query(`SELECT display_name FROM users WHERE id = $1`, [userId]);
+      if (!user) return false;
+      // Through ch_notify, without an e-mail; the dedupe key comes out as `welcome:<user id>`.
+      await m.query(`SELECT ch_notify(ARRAY[$1::uuid], $2, $3, $4, 'welcome', NULL, NULL)`, [
         userId,
         NotificationKind.Welcome,
         'Welcome to the clearing house',
         `Hello ${user.display_name}: your account is ready. Everything you open here is recorded in the audit trail.`,
-        `welcome:${userId}`,
-      ],
-    );
-    return true;
+      ]);
+      return true;
+    });
   }
 
+  /** The caller's inbox, read as the caller: row-level security shows nobody another user's notifications. */
   async inbox(userId: string, unreadOnly: boolean, limit: number, offset: number): Promise<{ items: InboxItem[]; total: number; unread: number }> {
-    const rows: Array<{ id: string; kind: NotificationKind; title: string; body: string; created_at: Date; read_at: Date | null; total: string; unread: string }> =
-      await this.dataSource.query(
-        `SELECT id, kind, title, body, created_at, read_at,
-                count(*) OVER () AS total,
-                (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread
-           FROM notifications
-          WHERE user_id = $1 AND ($2::boolean IS FALSE OR read_at IS NULL)
-          ORDER BY created_at DESC, id DESC
-          LIMIT $3 OFFSET $4`,
-        [userId, unreadOnly, limit, offset],
-      );
-    // Past the last page (or with nothing to show) there is no row to carry the counts: count separately.
-    const [counts] = rows.length > 0 ? rows : await this.dataSource.query(
-      `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND ($2::boolean IS FALSE OR read_at IS NULL)) AS total,
-              (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread`, [userId, unreadOnly]);
-    return {
-      items: rows.map((r) => ({ id: r.id, kind: r.kind, title: r.title, body: r.body, createdAt: new Date(r.created_at).toISOString(), readAt: r.read_at ? new Date(r.read_at).toISOString() : null })),
-      total: Number(counts.total),
-      unread: Number(counts.unread),
-    };
+    return inUserContext(this.dataSource, userId, async (m) => {
+      const rows: Array<{ id: string; kind: NotificationKind; title: string; body: string; created_at: Date; read_at: Date | null; total: string; unread: string }> =
+        await m.query(
+          `SELECT id, kind, title, body, created_at, read_at,
+                  count(*) OVER () AS total,
+                  (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread
+             FROM notifications
+            WHERE user_id = $1 AND ($2::boolean IS FALSE OR read_at IS NULL)
+            ORDER BY created_at DESC, id DESC
+            LIMIT $3 OFFSET $4`,
+          [userId, unreadOnly, limit, offset],
+        );
+      // Past the last page (or with nothing to show) there is no row to carry the counts: count separately.
+      const [counts] = rows.length > 0 ? rows : await m.query(
+        `SELECT (SELECT count(*) FROM notifications WHERE user_id = $1 AND ($2::boolean IS FALSE OR read_at IS NULL)) AS total,
+                (SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL) AS unread`, [userId, unreadOnly]);
+      return {
+        items: rows.map((r) => ({ id: r.id, kind: r.kind, title: r.title, body: r.body, createdAt: new Date(r.created_at).toISOString(), readAt: r.read_at ? new Date(r.read_at).toISOString() : null })),
+        total: Number(counts.total),
+        unread: Number(counts.unread),
+      };
+    });
   }
 
   /** Marks one of the caller's own notifications read; another user's is "not found". */
   async markRead(userId: string, notificationId: string): Promise<void> {
-    const result: [unknown[], number] = await this.dataSource.query(
+    const result: [unknown[], number] = await inUserContext(this.dataSource, userId, (m) => m.query(
       `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2`,
       [notificationId, userId],
-    );
+    ));
     if (result[1] === 0) throw new NotFoundError('Notification');
   }
 }

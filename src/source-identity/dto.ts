@@ -40,15 +40,8 @@ export class ReleaseIdParam {
   id: string;
 }
 
-export class ListReleasesQueryDto {
-  @ApiPropertyOptional({ enum: ReleaseState, enumName: 'SourceIdentityReleaseState', description: 'expired: approved releases whose time is up' })
-  @IsOptional() @IsEnum(ReleaseState)
-  state?: ReleaseState;
-
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
-  concernId?: string;
-
+/** A page of a list: how many, from where. */
+export class AuditListQueryDto {
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit?: number;
@@ -58,14 +51,14 @@ export class ListReleasesQueryDto {
   offset?: number;
 }
 
-export class AuditListQueryDto {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
-  limit?: number;
+export class ListReleasesQueryDto extends AuditListQueryDto {
+  @ApiPropertyOptional({ enum: ReleaseState, enumName: 'SourceIdentityReleaseState', description: 'expired: approved releases whose time is up' })
+  @IsOptional() @IsEnum(ReleaseState)
+  state?: ReleaseState;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 100000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100000)
-  offset?: number;
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  concernId?: string;
 }
 
 /** A release as its participants, managers and auditors see it: never the identity itself. */

@@ -4,17 +4,17 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessRule, caseScopeSql, caseVisibility, CaseAction, itemScopeSql, itemVisibility, isStaff, viaBreakGlassSql } from '../access-control/case-access-policy';
 import { accessFactsOf, CaseFileTransactions, CaseFileTx, CaseRow, ROW_SECURITY_RULE } from '../access-control/case-file-transaction';
 import { ItemHandling } from '../access-control/handling';
-import { Region, Role } from '../access-control/role';
+import { Role } from '../access-control/role';
 import { AuditAction, AuditOutcome, ResourceType } from '../audit/audit-event';
 import { AuditWriter } from '../audit/audit-writer';
 import { Actor } from '../auth/actor.decorator';
-import { Principal } from '../auth/principal';
 import { SourceViewDto } from '../cases/dto';
 import { ConflictError, DomainError, ForbiddenError, PreconditionFailedError, ValidationError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { FieldCipher } from '../encryption/field-cipher';
 import { NotificationKind } from '../notifications/notification.entity';
 import { NotificationsService } from '../notifications/notifications.service';
+import { principalOfUser, StoredUser } from '../users/stored-user';
 import { DisclosureBasis, ReleaseDto, ReleasePageDto, RevealPageDto, SourceIdentityDto } from './dto';
 import { ReleaseFacts, ReleaseState, SourceIdentityDecision, SourceIdentityPolicy, SourceIdentityRule } from './source-identity-policy';
 import { inSystemContext, SystemContext } from '../database/row-security';
@@ -82,20 +82,6 @@ function toReleaseDto(r: ReleaseRow): ReleaseDto {
 
 function factsOf(r: { id: string; requested_by: string; released_to: string; state: ReleaseState; expires_at: Date | null }): ReleaseFacts {
   return { id: r.id, requestedBy: r.requested_by, releasedTo: r.released_to, state: r.state, expiresAt: r.expires_at };
-}
-
-/** Another user, as the case access policy needs them to decide what they could see. */
-interface UserRow {
-  id: string;
-  email: string;
-  display_name: string;
-  role: Role;
-  region: Region | null;
-  party_id: string | null;
-  disabled_at: Date | null;
-}
-function principalOf(u: UserRow): Principal {
-  return { userId: u.id, sessionId: '', email: u.email, displayName: u.display_name, role: u.role, region: u.region, partyId: u.party_id };
 }
 
 /**
@@ -274,7 +260,8 @@ export class SourceIdentityService {
       `${RELEASE_SELECT} WHERE ${where} ORDER BY r.created_at DESC, r.id LIMIT $3 OFFSET $4`,
       [q.state ?? null, q.concernId ?? null, limit, offset],
     ));
-    const [{ n }]: Array<{ n: string }> = await this.dataSource.query(`SELECT count(*) AS n FROM source_identity_releases r WHERE ${where}`, [q.state ?? null, q.concernId ?? null]);
+    const [{ n }]: Array<{ n: string }> = await inSystemContext(this.dataSource, SystemContext.Audit, (m) => m.query(
+      `SELECT count(*) AS n FROM source_identity_releases r WHERE ${where}`, [q.state ?? null, q.concernId ?? null]));
     const total = Number(n);
     return { items: rows.map(toReleaseDto), total, limit, offset };
   }
@@ -355,7 +342,16 @@ export class SourceIdentityService {
   /** Opens a release (locked) through its case: hidden case or concern reads as a missing release. */
   private async openRelease(tx: CaseFileTx, releaseId: string, action: AuditAction): Promise<{ release: ReleaseRow; caseRow: CaseRow; concern: ConcernFacts }> {
     const [release]: ReleaseRow[] = await tx.manager.query(`SELECT * FROM source_identity_releases WHERE id = $1 FOR UPDATE`, [releaseId]);
-    if (!release) tx.refuseHiddenItem(ResourceType.SourceIdentityRelease, releaseId, null, 'release_not_found', action);
+    if (!release) {
+      // Row-level security hid it, or it does not exist: its case (never content) names the rule
+      // that hid it for the audit record (the case's own rule if the case is hidden too).
+      const [{ case_id: hiddenIn }]: Array<{ case_id: string | null }> = await tx.manager.query(`SELECT ch_locate_release($1) AS case_id`, [releaseId]);
+      if (hiddenIn) {
+        await tx.openCase(hiddenIn, CaseAction.Read, { resourceType: ResourceType.SourceIdentityRelease, auditAction: action, hiddenAs: ResourceType.SourceIdentityRelease });
+        tx.refuseHiddenItem(ResourceType.SourceIdentityRelease, releaseId, hiddenIn, ROW_SECURITY_RULE, action);
+      }
+      tx.refuseHiddenItem(ResourceType.SourceIdentityRelease, releaseId, null, 'release_not_found', action);
+    }
     const caseRow = await tx.openCase(release.case_id, CaseAction.Read, { resourceType: ResourceType.SourceIdentityRelease, auditAction: action, hiddenAs: ResourceType.SourceIdentityRelease });
     const [concern]: ConcernFacts[] = await tx.manager.query(
       `SELECT i.id, i.case_id, i.handling, i.named_user_ids, ch_concern_has_source(i.id) AS has_source FROM concerns i WHERE i.id = $1`,
@@ -374,9 +370,9 @@ export class SourceIdentityService {
 
   /** Whether a user may receive a release of this concern's source now (SourceIdentityPolicy.mayReceive). */
   private async mayReceive(m: EntityManager, userId: string, caseRow: CaseRow, concern: ConcernFacts): Promise<boolean> {
-    const [user]: UserRow[] = await m.query(`SELECT id, email, display_name, role, region, party_id, disabled_at FROM users WHERE id = $1`, [userId]);
+    const [user]: StoredUser[] = await m.query(`SELECT id, email, display_name, role, region, party_id, disabled_at FROM users WHERE id = $1`, [userId]);
     if (!user) return false;
-    const p = principalOf(user);
+    const p = principalOfUser(user);
     // Without anyone's break-glass grants: a grant never opens a source to anyone.
     const seesCase = caseVisibility(p, { ...accessFactsOf(caseRow), breakGlassGrants: [] });
     const seesConcern = itemVisibility(p, { handling: concern.handling, partyId: null, namedUserIds: concern.named_user_ids });
@@ -385,12 +381,12 @@ export class SourceIdentityService {
 
   /** Tells every other active manager who may see the case that a release awaits a decision (no identity, no names). */
   private async notifyApprovers(tx: CaseFileTx, caseRow: CaseRow, releaseId: string, excluded: string[]): Promise<void> {
-    const managers: UserRow[] = await tx.manager.query(
+    const managers: StoredUser[] = await tx.manager.query(
       `SELECT id, email, display_name, role, region, party_id, disabled_at FROM users WHERE role = $1 AND disabled_at IS NULL AND NOT (id = ANY($2::uuid[]))`,
       [Role.ClearingHouseManager, excluded],
     );
     const facts = { ...accessFactsOf(caseRow), breakGlassGrants: [] };
-    const recipients = managers.filter((u) => caseVisibility(principalOf(u), facts).allowed).map((u) => u.id);
+    const recipients = managers.filter((u) => caseVisibility(principalOfUser(u), facts).allowed).map((u) => u.id);
     await this.notifications.notify(tx.manager, recipients, {
       kind: NotificationKind.SourceIdentityRelease,
       title: `Source identity release to decide: ${caseRow.reference}`,

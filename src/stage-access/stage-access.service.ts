@@ -36,6 +36,31 @@ interface PackItemRow {
   released_at: Date;
 }
 
+/** Ending a liaison naming or a pack item (`end`): how it is found, ended, checked and audited. */
+interface Ending {
+  /** Its case ($1: its id). */
+  caseOf: string;
+  /** Ends it unless it has ended already ($1: its id, $2: who ends it), returning its id. */
+  endOnce: string;
+  caseAction: CaseAction;
+  resourceType: ResourceType;
+  auditAction: AuditAction;
+  missingRule: string;
+  alreadyEnded: { message: string; precondition: string };
+}
+const LIAISON_REMOVAL: Ending = {
+  caseOf: `SELECT case_id FROM stage_liaisons WHERE id = $1`,
+  endOnce: `UPDATE stage_liaisons SET removed_at = now(), removed_by = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id`,
+  caseAction: CaseAction.ManageTeam, resourceType: ResourceType.StageLiaison, auditAction: AuditAction.RemoveLiaison,
+  missingRule: 'liaison_naming_not_found', alreadyEnded: { message: 'The liaison is already removed', precondition: 'liaison_named' },
+};
+const PACK_WITHDRAWAL: Ending = {
+  caseOf: `SELECT case_id FROM stage_pack_items WHERE id = $1`,
+  endOnce: `UPDATE stage_pack_items SET withdrawn_at = now(), withdrawn_by = $2 WHERE id = $1 AND withdrawn_at IS NULL RETURNING id`,
+  caseAction: CaseAction.RecordMeeting, resourceType: ResourceType.StagePack, auditAction: AuditAction.WithdrawPackItem,
+  missingRule: 'pack_item_not_found', alreadyEnded: { message: 'The item is already withdrawn', precondition: 'pack_item_released' },
+};
+
 const factsOf = (r: StageFactsRow): StageFacts => ({ state: r.state, stageTransitionId: r.stage_transition_id, namings: r.namings });
 
 /**
@@ -74,16 +99,8 @@ export class StageAccessService {
 
   removeLiaison(actor: Actor, namingId: string): Promise<LiaisonDto> {
     return this.transactions.run(actor, async (tx) => {
-      const [naming]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM stage_liaisons WHERE id = $1`, [namingId]);
-      if (!naming) tx.refuseHiddenItem(ResourceType.StageLiaison, namingId, null, 'liaison_naming_not_found', AuditAction.RemoveLiaison);
-      const row = await tx.openCase(naming.case_id, CaseAction.ManageTeam, {
-        lock: true, resourceType: ResourceType.StageLiaison, auditAction: AuditAction.RemoveLiaison, hiddenAs: ResourceType.StageLiaison,
-      });
-      const [[removed]]: [unknown[], number] = await tx.manager.query(
-        `UPDATE stage_liaisons SET removed_at = now(), removed_by = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id`, [namingId, actor.userId]);
-      if (!removed) throw new PreconditionFailedError('The liaison is already removed', { precondition: 'liaison_named' });
-      tx.audit({ action: AuditAction.RemoveLiaison, resourceType: ResourceType.StageLiaison, resourceId: namingId, caseId: row.id });
-      return (await this.liaisons(tx, row.id)).find((l) => l.id === namingId)!;
+      const caseId = await this.end(tx, LIAISON_REMOVAL, namingId);
+      return (await this.liaisons(tx, caseId)).find((l) => l.id === namingId)!;
     });
   }
 
@@ -124,16 +141,23 @@ export class StageAccessService {
 
   withdraw(actor: Actor, itemId: string): Promise<void> {
     return this.transactions.run(actor, async (tx) => {
-      const [item]: Array<{ case_id: string }> = await tx.manager.query(`SELECT case_id FROM stage_pack_items WHERE id = $1`, [itemId]);
-      if (!item) tx.refuseHiddenItem(ResourceType.StagePack, itemId, null, 'pack_item_not_found', AuditAction.WithdrawPackItem);
-      const row = await tx.openCase(item.case_id, CaseAction.RecordMeeting, {
-        lock: true, resourceType: ResourceType.StagePack, auditAction: AuditAction.WithdrawPackItem, hiddenAs: ResourceType.StagePack,
-      });
-      const [[done]]: [unknown[], number] = await tx.manager.query(
-        `UPDATE stage_pack_items SET withdrawn_at = now(), withdrawn_by = $2 WHERE id = $1 AND withdrawn_at IS NULL RETURNING id`, [itemId, actor.userId]);
-      if (!done) throw new PreconditionFailedError('The item is already withdrawn', { precondition: 'pack_item_released' });
-      tx.audit({ action: AuditAction.WithdrawPackItem, resourceType: ResourceType.StagePack, resourceId: itemId, caseId: row.id });
+      await this.end(tx, PACK_WITHDRAWAL, itemId);
     });
+  }
+
+  /**
+   * Ends a liaison naming or a pack item, once, by its id: one on a case the caller may not see
+   * (or that does not exist) answers as missing. Answers the id of its case.
+   */
+  private async end(tx: CaseFileTx, ending: Ending, id: string): Promise<string> {
+    const { resourceType, auditAction } = ending;
+    const [found]: Array<{ case_id: string }> = await tx.manager.query(ending.caseOf, [id]);
+    if (!found) tx.refuseHiddenItem(resourceType, id, null, ending.missingRule, auditAction);
+    const row = await tx.openCase(found.case_id, ending.caseAction, { lock: true, resourceType, auditAction, hiddenAs: resourceType });
+    const [[ended]]: [unknown[], number] = await tx.manager.query(ending.endOnce, [id, tx.actor.userId]);
+    if (!ended) throw new PreconditionFailedError(ending.alreadyEnded.message, { precondition: ending.alreadyEnded.precondition });
+    tx.audit({ action: auditAction, resourceType, resourceId: id, caseId: row.id });
+    return row.id;
   }
 
   /**

@@ -11,15 +11,9 @@ import { SessionsService } from '../auth/sessions.service';
 import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../common/domain-error';
 import { NotificationsService } from '../notifications/notifications.service';
 import { UserDto } from './dto';
+import { StoredUser } from './stored-user';
 
-interface UserRow {
-  id: string;
-  email: string;
-  display_name: string;
-  role: Role;
-  region: Region | null;
-  party_id: string | null;
-  disabled_at: Date | null;
+interface UserRow extends StoredUser {
   created_at: Date;
   version: number;
 }

@@ -59,6 +59,17 @@ const PACK_SEES: Record<Who, CaseName[] | 'forbidden'> = {
   riepWM: 'forbidden', riepWM2: 'forbidden', riepNE: 'forbidden', peerLab: 'forbidden', peerOut: 'forbidden', auditor: 'forbidden', admin: 'forbidden', board: 'forbidden',
 };
 
+/** Every caller on every case, with the answer a matrix of who sees what gives them. */
+function cellsOf(sees: Record<Who, CaseName[] | 'forbidden'>) {
+  return WHO.flatMap((who) =>
+    CASES.map((name) => {
+      const seen = sees[who];
+      const expected = seen === 'forbidden' ? 'forbidden (403)' : seen.includes(name) ? 'allowed' : 'hidden (404, as if missing)';
+      return { who, name, expected };
+    }),
+  );
+}
+
 interface Built {
   id: string;
   reference: string;
@@ -124,6 +135,14 @@ describe('access matrix: case visibility on every read endpoint, lists and count
     if (!baselines.has(key)) baselines.set(key, Promise.resolve(http(t).get(path).set(person(who).auth)));
     return baselines.get(key)!;
   };
+  /** A case the caller may not see answers exactly as `missingPath`, a record that does not exist, and the refusal is audited. */
+  const expectHiddenAsMissing = async (who: Who, res: Response, missingPath: string) => {
+    const missing = await missingFor(who, missingPath);
+    expect(missing.status).toBe(404);
+    expect(res.status).toBe(404);
+    expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
+    await expectAudited(t, res, person(who).id, 'denied');
+  };
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -168,15 +187,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
   });
 
   describe.each(ENDPOINTS)('$name', (endpoint) => {
-    const cells = WHO.flatMap((who) =>
-      CASES.map((name) => {
-        const sees = SEES[who];
-        const expected = sees === 'forbidden' ? 'forbidden (403)' : sees.includes(name) ? 'allowed' : 'hidden (404, as if missing)';
-        return { who, name, expected };
-      }),
-    );
-
-    it.each(cells)('$who on $name: $expected', async ({ who, name, expected }) => {
+    it.each(cellsOf(SEES))('$who on $name: $expected', async ({ who, name, expected }) => {
       const actor = person(who);
       const res = await http(t).get(endpoint.path(built[name])).set(actor.auth);
       if (expected === 'allowed') {
@@ -184,11 +195,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
         endpoint.check(res.body, built[name]);
         await expectAudited(t, res, actor.id, 'allowed');
       } else if (expected.startsWith('hidden')) {
-        const missing = await missingFor(who, endpoint.missing);
-        expect(missing.status).toBe(404);
-        expect(res.status).toBe(404);
-        expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
-        await expectAudited(t, res, actor.id, 'denied');
+        await expectHiddenAsMissing(who, res, endpoint.missing);
       } else {
         expect(res.status).toBe(403);
         expect(res.body.error).toBe('FORBIDDEN');
@@ -199,15 +206,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
   });
 
   describe('GET /cases/:id/pack', () => {
-    const cells = WHO.flatMap((who) =>
-      CASES.map((name) => {
-        const sees = PACK_SEES[who];
-        const expected = sees === 'forbidden' ? 'forbidden (403)' : sees.includes(name) ? 'allowed' : 'hidden (404, as if missing)';
-        return { who, name, expected };
-      }),
-    );
-
-    it.each(cells)('$who on $name: $expected', async ({ who, name, expected }) => {
+    it.each(cellsOf(PACK_SEES))('$who on $name: $expected', async ({ who, name, expected }) => {
       const actor = person(who);
       const res = await http(t).get(`/cases/${built[name].id}/pack`).set(actor.auth);
       if (expected === 'allowed') {
@@ -217,11 +216,7 @@ describe('access matrix: case visibility on every read endpoint, lists and count
         expect(res.body.items.map((i: { meeting?: { id: string } }) => i.meeting?.id)).toEqual(name === 'wmReferred' ? [built.wmReferred.meetingId] : []);
         await expectAudited(t, res, actor.id, 'allowed');
       } else if (expected.startsWith('hidden')) {
-        const missing = await missingFor(who, `/cases/${MISSING_CASE_ID}/pack`);
-        expect(missing.status).toBe(404);
-        expect(res.status).toBe(404);
-        expect(withoutRequestId(res.body)).toEqual(withoutRequestId(missing.body));
-        await expectAudited(t, res, actor.id, 'denied');
+        await expectHiddenAsMissing(who, res, `/cases/${MISSING_CASE_ID}/pack`);
       } else {
         expect(res.status).toBe(403);
         expect(JSON.stringify(res.body)).not.toContain(built[name].reference);

@@ -10,6 +10,7 @@ import { EvidencePack, EvidenceProblemKind, verifyEvidencePack } from '../../src
 import { freshAuthority } from '../break-glass/fixtures';
 import { expectApiError } from '../support/api-error';
 import { createTestApp, ownerDataSource, signedIn, TestApp } from '../support/app';
+import { agedClosedCase } from '../support/staffed-app';
 import { buildCli, Run } from './cli';
 import { logCase, Person, waitSealed } from './support';
 
@@ -121,36 +122,14 @@ describe("auditor's workbench: evidence packs and deletion certificates", () => 
   });
 
   describe('deletion certificates', () => {
-    /** A case with a source, a conversation and support, closed by the manager, then aged seven years as the owner. */
+    /** A case with content marked SECRET-, closed seven years ago, and its pending retention review. */
     async function closedCase() {
-      const authority = await freshAuthority(t, used);
-      const logged = await request(t.http).post('/concerns').set(officer.auth).send({
-        authority, receivedOn: '2026-01-05', channel: 'peer', area: 'finance', description: 'SECRET-DESCRIPTION budget concerns',
-        source: { name: 'SECRET-SOURCE Person', contact: '0700' },
-      });
-      expect(logged.status).toBe(201);
-      const id = logged.body.case.id;
-      let version = logged.body.case.version;
-      const move = async (who: Person, body: object) => {
-        const r = await request(t.http).post(`/cases/${id}/moves`).set(who.auth).send({ version, ...body });
-        version = r.body.version;
-        return r;
-      };
-      await move(officer, { move: 'start_triage' });
-      await move(officer, { move: 'follow_up' });
-      const conv = await request(t.http).post(`/cases/${id}/conversations`).set(officer.auth).send({
-        kind: 'call', heldOn: '2026-01-10', summary: 'SECRET-SUMMARY of the call', handling: 'normal', agreedActions: [{ description: 'SECRET-ACTION', owner: 'CEX' }],
-      });
-      expect(conv.status).toBe(201);
-      version = (await request(t.http).get(`/cases/${id}`).set(officer.auth)).body.version;
-      const closed = await move(manager, { move: 'close', outcome: 'resolved_by_authority', reason: 'SECRET-REASON resolved' });
-      expect(closed.status).toBe(200);
-      await owner.query(`UPDATE cases SET closed_at = now() - interval '7 years', opened_at = now() - interval '8 years' WHERE id = $1`, [id]);
+      const { id, reference, version } = await agedClosedCase(t, officer, manager, { authority: await freshAuthority(t, used), yearsAgo: 7 });
       expect((await request(t.http).post('/retention/run').set(manager.auth)).status).toBe(200);
       const pending = await request(t.http).get('/retention/reviews').set(manager.auth);
       const review = pending.body.find((r: { caseId: string }) => r.caseId === id);
       expect(review).toBeDefined();
-      return { id, reference: logged.body.case.reference as string, reviewId: review.id as string, version: closed.body.version as number };
+      return { id, reference, reviewId: review.id as string, version };
     }
 
     it('writes a certificate with the destruction: what (tables, row counts), when, which rule, approved by whom, which review; never content', async () => {

@@ -3,8 +3,9 @@ import request from 'supertest';
 import { TeamRole } from '../../src/access-control/handling';
 import { Role } from '../../src/access-control/role';
 import { expectApiError, fieldsOf } from '../support/api-error';
-import { createTestApp, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
 import { newCase, newPerson, OVERRIDE_REASON, Person } from './fixtures';
+import { ConflictsApp, openConflictsApp } from './support';
 
 /*
  * Conflicts of interest (issue 8, point 4): users declare their own ties; adding someone with a
@@ -12,31 +13,16 @@ import { newCase, newPerson, OVERRIDE_REASON, Person } from './fixtures';
  * with a reason. Every rule from the allowed and the refused side, through the API.
  */
 describe('declared ties and case teams', () => {
-  let t: TestApp;
-  let logger: Person;
-  let manager: Person;
-  let auditor: Person;
+  let t: TestApp, logger: Person, manager: Person, events: ConflictsApp['events'];
   const used = new Set<string>();
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    logger = await newPerson(t, Role.ClearingHouseOfficer, { name: 'Logging officer' });
-    manager = await newPerson(t, Role.ClearingHouseManager, { name: 'Team manager' });
-    auditor = await newPerson(t, Role.Auditor);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  beforeAll(async () => { ({ t, logger, manager, events } = await openConflictsApp('Team manager')); });
+  afterAll(() => t.close());
 
   const declare = (who: Person, body: Record<string, unknown>) => request(t.http).post('/conflicts/declarations').set(who.auth).send(body);
   const addToTeam = (who: Person, caseId: string, body: Record<string, unknown>) => request(t.http).post(`/cases/${caseId}/team`).set(who.auth).send(body);
   const teamOf = async (caseId: string) =>
     (await t.owner.query(`SELECT user_id FROM case_team_members WHERE case_id = $1 AND removed_at IS NULL`, [caseId])).map((r: { user_id: string }) => r.user_id);
-  const events = async (query: Record<string, string>) => {
-    const res = await request(t.http).get('/audit/events').query(query).set(auditor.auth);
-    expect(res.status).toBe(200);
-    return res.body.items as Array<Record<string, unknown>>;
-  };
 
   describe('declaring your own ties', () => {
     it('declares, lists and ends your own ties; nobody else sees them in their own list', async () => {

@@ -6,9 +6,10 @@ import { TeamRole } from '../../src/access-control/handling';
 import { Region, Role } from '../../src/access-control/role';
 import { actAsSystem, SystemContext } from '../../src/database/row-security';
 import { expectApiError, fieldsOf } from '../support/api-error';
-import { createTestApp, nextTotp, TestApp } from '../support/app';
+import { nextTotp, TestApp } from '../support/app';
 import { restrictedCase } from '../break-glass/fixtures';
 import { newCase, newPerson, Person, RECUSAL_REASON, TestCase, WITHDRAW_REASON } from './fixtures';
+import { ConflictsApp, openConflictsApp } from './support';
 
 /*
  * Recusal (issue 8, point 4): anyone who may see a case may step away from it. Their access ends
@@ -17,21 +18,11 @@ import { newCase, newPerson, Person, RECUSAL_REASON, TestCase, WITHDRAW_REASON }
  * clearing-house manager withdraws a recusal, with a reason. All of it audited.
  */
 describe('recusal from a case', () => {
-  let t: TestApp;
-  let logger: Person;
-  let manager: Person;
-  let auditor: Person;
+  let t: TestApp, logger: Person, manager: Person, events: ConflictsApp['events'];
   const used = new Set<string>();
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    logger = await newPerson(t, Role.ClearingHouseOfficer, { name: 'Logging officer' });
-    manager = await newPerson(t, Role.ClearingHouseManager, { name: 'Case manager' });
-    auditor = await newPerson(t, Role.Auditor);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  beforeAll(async () => { ({ t, logger, manager, events } = await openConflictsApp('Case manager')); });
+  afterAll(() => t.close());
 
   const get = (who: Person, path: string) => request(t.http).get(path).set(who.auth);
   const recuse = (who: Person, caseId: string, body: Record<string, unknown> = { reason: RECUSAL_REASON }) =>
@@ -41,11 +32,6 @@ describe('recusal from a case', () => {
     const res = await get(who, `/cases?authority=${c.authority.code}&limit=100`);
     expect(res.status).toBe(200);
     return { total: res.body.total as number, ids: (res.body.items as Array<{ id: string }>).map((i) => i.id) };
-  };
-  const events = async (query: Record<string, string>) => {
-    const res = await request(t.http).get('/audit/events').query(query).set(auditor.auth);
-    expect(res.status).toBe(200);
-    return res.body.items as Array<Record<string, unknown>>;
   };
   /** What the service's own database role returns for this user, with no application policy in the query at all. */
   const rowsInDatabase = async (userId: string, c: TestCase) =>

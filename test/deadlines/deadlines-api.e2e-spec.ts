@@ -160,7 +160,7 @@ describe('deadlines through the API', () => {
   it('a missed action of a party-confidential record is told only to those who may read the record', async () => {
     // Due on 2 February 2026: long missed by the real clock.
     expect(await t.app.get(DeadlineReminders).run(confidentialActionId, ReminderKind.Missed)).toBe(ReminderDecision.Send);
-    const sent = (await notificationsAbout(t.ds, caseId)).filter((n) => n.dedupe_key.startsWith(`deadline:${confidentialActionId}:`));
+    const sent = (await notificationsAbout(t.owner, caseId)).filter((n) => n.dedupe_key.startsWith(`deadline:${confidentialActionId}:`));
     expect(sent.filter((n) => n.kind === 'deadline_missed').map((n) => n.user_id)).toEqual([peerLab.id]);
     expect(sent.filter((n) => n.kind === 'escalation').map((n) => n.user_id)).toEqual([manager.id]);
     const listed = (await list(peerLab)).body.find((d: { id: string }) => d.id === confidentialActionId);

@@ -85,7 +85,7 @@ describe('deadlines, reminders and escalation', () => {
     expect(await t.reminders.run(d.id, ReminderKind.Missed)).toBe(ReminderDecision.NotYet);
     clock.set('2026-04-13T23:00:00Z');
     expect(await t.reminders.run(d.id, ReminderKind.Missed)).toBe(ReminderDecision.Send);
-    expect((await remindersOf(t.ds, [d.id])).map((r) => r.kind)).toEqual(['approaching', 'missed']);
+    expect((await remindersOf(t.owner, [d.id])).map((r) => r.kind)).toEqual(['approaching', 'missed']);
   });
 
   describe('on a case restricted to its team', () => {
@@ -130,17 +130,17 @@ describe('deadlines, reminders and escalation', () => {
       clock.set(new Date(londonStartOf(d.warn_on).getTime() - 3 * 3_600_000));
       await t.scheduler.sweep();
       await drained();
-      expect(await remindersOf(t.ds, [deadlineId])).toEqual([]);
-      expect(await notificationsAbout(t.ds, c.id)).toEqual([]);
+      expect(await remindersOf(t.owner, [deadlineId])).toEqual([]);
+      expect(await notificationsAbout(t.owner, c.id)).toEqual([]);
     });
 
     it('warns the case team members who may see the case when the deadline approaches', async () => {
       const d = await openDeadline(c.id, DeadlineKind.Triage);
       clock.set(new Date(londonStartOf(d.warn_on).getTime() + 3_600_000));
       expect(await t.scheduler.sweep()).toBeGreaterThanOrEqual(1);
-      await eventually('the approaching reminder', async () => ((await remindersOf(t.ds, [deadlineId])).length === 1 ? true : undefined));
+      await eventually('the approaching reminder', async () => ((await remindersOf(t.owner, [deadlineId])).length === 1 ? true : undefined));
       await drained();
-      const sent = await notificationsAbout(t.ds, c.id);
+      const sent = await notificationsAbout(t.owner, c.id);
       expect(sent.map((n) => n.kind)).toEqual(['deadline_approaching', 'deadline_approaching', 'deadline_approaching']);
       expect(sent.map((n) => n.user_id).sort()).toEqual([users.officer, users.caseLead, users.peer].sort());
       expect(sent[0].title).toBe(`${c.reference}: triage of the concern is due on ${longDateOf(d.due_on)}`);
@@ -150,9 +150,9 @@ describe('deadlines, reminders and escalation', () => {
       const d = await openDeadline(c.id, DeadlineKind.Triage);
       clock.set(new Date(londonStartOf(addCalendarDays(d.due_on, 1)).getTime() + 60_000));
       await t.scheduler.sweep();
-      await eventually('the missed reminder', async () => ((await remindersOf(t.ds, [deadlineId])).length === 2 ? true : undefined));
+      await eventually('the missed reminder', async () => ((await remindersOf(t.owner, [deadlineId])).length === 2 ? true : undefined));
       await drained();
-      const sent = await notificationsAbout(t.ds, c.id);
+      const sent = await notificationsAbout(t.owner, c.id);
       const of = (kind: string) => sent.filter((n) => n.kind === kind).map((n) => n.user_id).sort();
       expect(of('deadline_missed')).toEqual([users.officer, users.caseLead, users.peer].sort());
       // The restricting manager (not on the team) and the case lead: the managers who may see it.
@@ -161,15 +161,15 @@ describe('deadlines, reminders and escalation', () => {
         expect(sent.map((n) => n.user_id)).not.toContain(users[who]);
       }
       expect(sent.find((n) => n.kind === 'escalation')!.title).toBe(`Escalation: ${c.reference} missed a deadline (triage of the concern, due ${longDateOf(d.due_on)})`);
-      expect(await remindersOf(t.ds, [deadlineId])).toEqual([
+      expect(await remindersOf(t.owner, [deadlineId])).toEqual([
         { deadline_id: deadlineId, kind: 'approaching', notifications: 3 },
         { deadline_id: deadlineId, kind: 'missed', notifications: 5 },
       ]);
     });
 
     it('names the case reference and what is due, never case content, in the inbox and in the e-mail', async () => {
-      const sent = await notificationsAbout(t.ds, c.id);
-      const mail: Array<{ subject: string; body: string }> = await t.ds.query(
+      const sent = await notificationsAbout(t.owner, c.id);
+      const mail: Array<{ subject: string; body: string }> = await t.owner.query(
         `SELECT o.subject, o.body FROM email_outbox o JOIN notifications n ON n.id = o.notification_id WHERE n.case_id = $1`, [c.id]);
       expect(mail).toHaveLength(sent.length);
       const texts = [...sent.flatMap((n) => [n.title, n.body]), ...mail.flatMap((m) => [m.subject, m.body])];
@@ -192,13 +192,13 @@ describe('deadlines, reminders and escalation', () => {
     });
 
     it('sends each reminder once however often the job runs, at the same time or later', async () => {
-      const before = await notificationsAbout(t.ds, c.id);
+      const before = await notificationsAbout(t.owner, c.id);
       const outcomes = await Promise.all([t.reminders.run(deadlineId, ReminderKind.Missed), t.reminders.run(deadlineId, ReminderKind.Missed), t.reminders.run(deadlineId, ReminderKind.Approaching)]);
       expect(outcomes.filter((o) => o === ReminderDecision.Send)).toEqual([]);
       await t.scheduler.sweep();
       await drained();
-      expect(await notificationsAbout(t.ds, c.id)).toEqual(before);
-      expect(await remindersOf(t.ds, [deadlineId])).toHaveLength(2);
+      expect(await notificationsAbout(t.owner, c.id)).toEqual(before);
+      expect(await remindersOf(t.owner, [deadlineId])).toHaveLength(2);
     });
   });
 
@@ -209,7 +209,7 @@ describe('deadlines, reminders and escalation', () => {
     const outcomes = await Promise.all([1, 2, 3].map(() => t.reminders.run(d.id, ReminderKind.Missed)));
     expect(outcomes.sort()).toEqual(['already_sent', 'already_sent', ReminderDecision.Send].sort());
     // Nobody on the team: the officer who opened the case is told.
-    const sent = await notificationsAbout(t.ds, c.id);
+    const sent = await notificationsAbout(t.owner, c.id);
     expect(sent.filter((n) => n.kind === 'deadline_missed').map((n) => n.user_id)).toEqual([officer.id]);
     // Every active manager (of this file's: see DEADLINE_DOMAIN), on the team or not.
     const managers: Array<{ id: string }> = await t.ds.query(`SELECT id FROM users WHERE role = 'clearing_house_manager' AND disabled_at IS NULL AND email LIKE $1`, [`%@${DEADLINE_DOMAIN}`]);
@@ -235,8 +235,8 @@ describe('deadlines, reminders and escalation', () => {
         await queue.resume(true);
       }
       await drained();
-      expect(await remindersOf(t.ds, [d.id])).toEqual([]);
-      expect(await notificationsAbout(t.ds, c.id)).toEqual([]);
+      expect(await remindersOf(t.owner, [d.id])).toEqual([]);
+      expect(await notificationsAbout(t.owner, c.id)).toEqual([]);
     });
 
     it('is skipped, and its deadline closed, when the case left the stage without the deadline being closed', async () => {
@@ -251,15 +251,15 @@ describe('deadlines, reminders and escalation', () => {
       clock.set(new Date(londonStartOf(addCalendarDays(d.due_on, 1)).getTime() + 60_000));
       expect(await t.reminders.run(d.id, ReminderKind.Missed)).toBe(ReminderDecision.CaseMovedOn);
       expect((await deadlinesOf(t.owner, c.id)).find((x) => x.id === d.id)).toMatchObject({ state: 'cancelled', closed_reason: 'case_moved_on' });
-      expect(await remindersOf(t.ds, [d.id])).toEqual([]);
-      expect(await notificationsAbout(t.ds, c.id)).toEqual([]);
+      expect(await remindersOf(t.owner, [d.id])).toEqual([]);
+      expect(await notificationsAbout(t.owner, c.id)).toEqual([]);
       expect(await t.ds.query(`SELECT rule FROM audit_events WHERE case_id = $1 AND action = 'send_reminder'`, [c.id])).toEqual([
         { rule: 'first_sensitive_conversation:missed:skipped_case_moved_on' },
       ]);
       // Nothing more: the sweep no longer sees it.
       await t.scheduler.sweep();
       await drained();
-      expect(await notificationsAbout(t.ds, c.id)).toEqual([]);
+      expect(await notificationsAbout(t.owner, c.id)).toEqual([]);
     });
   });
 

@@ -70,8 +70,8 @@ describe('reminders across a restart of the worker and of Redis', () => {
     // 1. The first warning is due: the worker sends it.
     clock.set(after(d1.warn_on));
     await t.scheduler.sweep();
-    await eventually('the first warning', async () => ((await remindersOf(t!.ds, ids)).length === 1 ? true : undefined));
-    expect(await remindersOf(t.ds, ids)).toEqual([{ deadline_id: d1.id, kind: 'approaching', notifications: 1 }]);
+    await eventually('the first warning', async () => ((await remindersOf(t!.owner, ids)).length === 1 ? true : undefined));
+    expect(await remindersOf(t.owner, ids)).toEqual([{ deadline_id: d1.id, kind: 'approaching', notifications: 1 }]);
 
     // 2. Two more warnings are due and queued in Redis, but the worker is held back: mid-schedule.
     clock.set(after(d3.warn_on));
@@ -93,13 +93,13 @@ describe('reminders across a restart of the worker and of Redis', () => {
     //    the two lost warnings and the first deadline, now missed.
     clock.set(after(addCalendarDays(d1.due_on, 1), 60_000));
     t = await start();
-    await eventually('the lost warnings and the first miss', async () => ((await remindersOf(t!.ds, ids)).length === 4 ? true : undefined));
+    await eventually('the lost warnings and the first miss', async () => ((await remindersOf(t!.owner, ids)).length === 4 ? true : undefined));
 
     // 5. Everything else falls due; the sweep runs more than once, and jobs run again by hand.
     clock.set(after(addCalendarDays(d3.due_on, 3)));
     await t.scheduler.sweep();
     await t.scheduler.sweep();
-    await eventually('every reminder', async () => ((await remindersOf(t!.ds, ids)).length === 6 ? true : undefined));
+    await eventually('every reminder', async () => ((await remindersOf(t!.owner, ids)).length === 6 ? true : undefined));
     for (const id of ids) {
       for (const kind of [ReminderKind.Approaching, ReminderKind.Missed]) expect(await t.reminders.run(id, kind)).not.toBe(ReminderDecision.Send);
     }
@@ -111,15 +111,15 @@ describe('reminders across a restart of the worker and of Redis', () => {
     });
 
     // Exactly once each: one warning and one miss per deadline; one notification (and one e-mail) per person and reminder.
-    expect((await remindersOf(t.ds, ids)).map((r) => [r.deadline_id, r.kind, r.notifications])).toEqual(
+    expect((await remindersOf(t.owner, ids)).map((r) => [r.deadline_id, r.kind, r.notifications])).toEqual(
       ids.flatMap((id) => [[id, 'approaching', 1], [id, 'missed', 1 + managers.length]]).sort((a, b) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`)),
     );
     for (const c of cases) {
-      const sent = await notificationsAbout(t.ds, c.id);
+      const sent = await notificationsAbout(t.owner, c.id);
       expect(sent.map((n) => `${n.kind} ${n.user_id}`).sort()).toEqual(
         [`deadline_approaching ${officer.id}`, `deadline_missed ${officer.id}`, ...managers.map((m) => `escalation ${m.id}`)].sort(),
       );
-      const [{ n }] = await t.ds.query(`SELECT count(*)::int AS n FROM email_outbox o JOIN notifications x ON x.id = o.notification_id WHERE x.case_id = $1`, [c.id]);
+      const [{ n }] = await t.owner.query(`SELECT count(*)::int AS n FROM email_outbox o JOIN notifications x ON x.id = o.notification_id WHERE x.case_id = $1`, [c.id]);
       expect(n).toBe(sent.length);
       for (const text of sent.flatMap((s) => [s.title, s.body])) expect(text).not.toContain('SECRET-RESTART');
     }

@@ -1,21 +1,17 @@
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
-import { AppConfig } from '../../src/config/app-config';
 import { EnvironmentVariables, validateEnvironment } from '../../src/config/environment';
 import { Clock } from '../../src/deadlines/clock';
 import { DeadlineReminders, UserRow } from '../../src/deadlines/deadline-reminders';
 import { DeadlineScheduler } from '../../src/deadlines/deadline-scheduler';
 import { ReminderKind } from '../../src/deadlines/deadline.types';
-import { ownerDataSource, TestApp } from '../support/app';
+import { ownerDataSource, startApp, TestApp, testAppOf } from '../support/app';
 import { freePort } from '../operations/support';
 
 export { eventually, freePort } from '../operations/support';
+export { deleteKeys } from '../support/redis';
 
 /** A clock the test moves: days pass in a statement, not in real time. */
 export class TestClock extends Clock {
@@ -93,48 +89,20 @@ export async function createDeadlinesApp(clock: TestClock, authorities: readonly
   } as EnvironmentVariables;
   const owner = await ownerDataSource();
   sweepOwner = owner;
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(AppConfig)
-    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }))
+  const app = await startApp(settings, (builder) => builder
     .overrideProvider(Clock)
     .useValue(clock)
     .overrideProvider(DeadlineScheduler)
     .useClass(schedulerFor(authorities))
     .overrideProvider(DeadlineReminders)
-    .useClass(ThisDirectorysReminders)
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app);
-  await app.init();
+    .useClass(ThisDirectorysReminders));
   return {
-    app,
-    http: app.getHttpServer(),
-    ds: app.get(DataSource),
+    ...testAppOf(app, owner),
     scheduler: app.get(DeadlineScheduler),
     reminders: app.get(DeadlineReminders),
     prefix,
     redisUrl: settings.REDIS_URL,
-    owner,
-    close: async () => {
-      await owner.destroy();
-      await app.close();
-    },
   };
-}
-
-/** Removes a prefix's keys from a Redis (the shared one is used by others: only our keys). */
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
 }
 
 /** A Redis of this test's own, which it may kill and restart (never the shared one). */

@@ -1,27 +1,16 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Role } from '../../src/access-control/role';
-import { createTestApp, ownerDataSource, signedIn, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { appWithStaff } from '../support/staffed-app';
 import { appearsIn, logConcern, ownerDump, Person, recordConversation, sentinel } from './fixtures';
 
 const REASON = 'Need to call the source back about the budget papers today';
 
 describe('encryption at rest: what the database holds', () => {
-  let t: TestApp;
-  let owner: DataSource;
-  let officer: Person;
-  let manager: Person;
+  let t: TestApp, owner: DataSource, officer: Person, manager: Person;
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    owner = await ownerDataSource();
-    officer = await signedIn(t, Role.ClearingHouseOfficer);
-    manager = await signedIn(t, Role.ClearingHouseManager);
-  });
-  afterAll(async () => {
-    await owner.destroy();
-    await t.close();
-  });
+  beforeAll(async () => { ({ t, owner, officer, manager } = await appWithStaff()); });
+  afterAll(() => t.close());
 
   /** Changes a stored value as the owner could, bypassing the immutability triggers (a superuser's replica mode). */
   async function tamper(sql: string, params: unknown[]): Promise<void> {

@@ -3,7 +3,6 @@ import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Role } from '../../src/access-control/role';
 import { validateEnvironment } from '../../src/config/environment';
 import { RefusedAccess } from '../../src/access-control/case-file-transaction';
 import { EncryptedField } from '../../src/encryption/encrypted-field';
@@ -12,31 +11,23 @@ import { FieldCipher } from '../../src/encryption/field-cipher';
 import { startDataKeyRotation, rotateMasterKey } from '../../src/encryption/key-rotation';
 import { MasterKeyRing } from '../../src/encryption/key-wrapper';
 import { ReEncryption, ReEncryptionResult } from '../../src/encryption/reencryption';
-import { createTestApp, ownerDataSource, signedIn, TestApp } from '../support/app';
+import { TestApp } from '../support/app';
+import { appWithStaff } from '../support/staffed-app';
 import { logConcern, Person, recordConversation, sentinel } from './fixtures';
 
 const OPERATOR = { userId: null, role: 'cli', requestId: null, clientIp: null, userAgent: 'rotation-test' };
 const REASON = 'Need to call the source back about the budget papers today';
 
 describe('key rotation', () => {
-  let t: TestApp;
-  let owner: DataSource;
-  let officer: Person;
-  let manager: Person;
+  let t: TestApp, owner: DataSource, officer: Person, manager: Person;
   const devKey = validateEnvironment({ ...process.env }).ENCRYPTION_MASTER_KEY!;
   const oldKey = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
     // The configuration during a master key rotation: the current key, and the one being replaced.
-    t = await createTestApp({ ENCRYPTION_MASTER_KEY_PREVIOUS: oldKey });
-    owner = await ownerDataSource();
-    officer = await signedIn(t, Role.ClearingHouseOfficer);
-    manager = await signedIn(t, Role.ClearingHouseManager);
+    ({ t, owner, officer, manager } = await appWithStaff({ ENCRYPTION_MASTER_KEY_PREVIOUS: oldKey }));
   });
-  afterAll(async () => {
-    await owner.destroy();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   /** Everything written, as the API should give it back. */
   interface Written { caseId: string; concernId?: string; description?: string; recordId?: string; summary?: string; sourceName?: string }

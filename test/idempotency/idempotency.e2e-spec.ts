@@ -2,7 +2,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import request, { Response } from 'supertest';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { Role } from '../../src/access-control/role';
 import { IdempotencyPurger } from '../../src/idempotency/idempotency-purger';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
@@ -67,6 +67,30 @@ describe('Idempotency-Key on create endpoints', () => {
       expect((await post(manager, `/cases/${id}/team`, { userId: who.id, teamRole })).status).toBe(201);
     }
     return { id, version: (await request(t.http).get(`/cases/${id}`).set(officer.auth)).body.version };
+  }
+
+  /**
+   * Runs `body` while a transaction of the owner's, which has run `sql` (and holds the locks it
+   * took), is still open; `body` may commit or roll it back. Rolled back if still open at the end.
+   */
+  async function whileHolding(sql: string, params: unknown[], body: (held: { pid: number; runner: QueryRunner }) => Promise<void>): Promise<void> {
+    const runner = owner.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query(sql, params);
+      const [{ pid }] = await runner.query(`SELECT pg_backend_pid() AS pid`);
+      await body({ pid, runner });
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }
+  /** The same, holding this year's case reference counter, which opening a case takes inside its transaction: a request stops there. */
+  async function whileHoldingReferenceCounter(body: (held: { pid: number; runner: QueryRunner }) => Promise<void>): Promise<void> {
+    const year = new Date().getUTCFullYear();
+    await owner.query(`INSERT INTO case_reference_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, [year]);
+    await whileHolding(`SELECT year FROM case_reference_counters WHERE year = $1 FOR UPDATE`, [year], body);
   }
 
   describe('without the header', () => {
@@ -340,12 +364,7 @@ describe('Idempotency-Key on create endpoints', () => {
       const key = randomUUID();
       const body = { kind: 'call', heldOn: '2026-10-12', summary: 'Call with the chief executive', handling: 'normal' };
       // Hold the case's row lock so that both requests are in flight, inside their transactions, at once.
-      const runner = owner.createQueryRunner();
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        await runner.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [c.id]);
-        const [{ pid }] = await runner.query(`SELECT pg_backend_pid() AS pid`);
+      await whileHolding(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [c.id], async ({ pid, runner }) => {
         const both = Promise.all([post(peer, `/cases/${c.id}/conversations`, body, key), post(peer, `/cases/${c.id}/conversations`, body, key)]);
         both.catch(() => undefined);
         await waitUntil('both requests wait on the case', async () => (await blockedBy(pid)) >= 2);
@@ -359,25 +378,14 @@ describe('Idempotency-Key on create endpoints', () => {
         const creates = await count(
           `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND action = 'create' AND resource_type = 'conversation' AND case_id = $2`, [peer.id, c.id]);
         expect(creates).toBe(1);
-      } finally {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
-        await runner.release();
-      }
+      });
     });
 
     it('the same for two simultaneous POST /concerns opening a case: one case, one concern', async () => {
       const key = randomUUID();
       const body = concernBody('SHR', { description: 'Sent twice at once' });
       const before = await casesBy(officer, 'SHR');
-      const year = new Date().getUTCFullYear();
-      await owner.query(`INSERT INTO case_reference_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, [year]);
-      // Hold the case reference counter, which opening a case takes inside its transaction.
-      const runner = owner.createQueryRunner();
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        await runner.query(`SELECT year FROM case_reference_counters WHERE year = $1 FOR UPDATE`, [year]);
-        const [{ pid }] = await runner.query(`SELECT pg_backend_pid() AS pid`);
+      await whileHoldingReferenceCounter(async ({ pid, runner }) => {
         const both = Promise.all([post(officer, '/concerns', body, key), post(officer, '/concerns', body, key)]);
         both.catch(() => undefined);
         await waitUntil('both requests wait on the counter', async () => (await blockedBy(pid)) >= 2);
@@ -388,10 +396,7 @@ describe('Idempotency-Key on create endpoints', () => {
         expect([a.headers[REPLAYED], b.headers[REPLAYED]].filter((h) => h === 'true')).toHaveLength(1);
         expect(await casesBy(officer, 'SHR')).toBe(before + 1);
         expect(await concernsOn(a.body.case.id)).toBe(1);
-      } finally {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
-        await runner.release();
-      }
+      });
     });
 
     it.each([
@@ -404,15 +409,8 @@ describe('Idempotency-Key on create endpoints', () => {
       const path = `/cases/${c.id}/support`;
       const body = { kind: 'mentoring', description: 'Mentoring for the chief executive' };
       // The twin: the same user's request with the same key, its creation done but not yet committed.
-      const runner = owner.createQueryRunner();
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        await runner.query(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, resource_type, resource_id, expires_at) VALUES ($1, $2, $3, 'support', $4, now() + interval '1 day')`,
-          [officer.id, key, requestFingerprint('POST', path, body), existing.body.id],
-        );
-        const [{ pid }] = await runner.query(`SELECT pg_backend_pid() AS pid`);
+      const twin = `INSERT INTO idempotency_keys (user_id, key, request_hash, resource_type, resource_id, expires_at) VALUES ($1, $2, $3, 'support', $4, now() + interval '1 day')`;
+      await whileHolding(twin, [officer.id, key, requestFingerprint('POST', path, body), existing.body.id], async ({ pid, runner }) => {
         const pending = post(officer, path, body, key);
         pending.catch(() => undefined);
         await waitUntil('the request waits on the key', async () => (await blockedBy(pid)) >= 1);
@@ -430,10 +428,7 @@ describe('Idempotency-Key on create endpoints', () => {
           expect(r.body.id).not.toBe(existing.body.id);
           expect(rows.map((x) => x.id)).toEqual([existing.body.id, r.body.id]);
         }
-      } finally {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
-        await runner.release();
-      }
+      });
     });
   });
 
@@ -489,15 +484,7 @@ describe('Idempotency-Key on create endpoints', () => {
       const key = randomUUID();
       const body = JSON.stringify(concernBody('TFW', { description: 'Lost-answer concern two' }));
       const before = await casesBy(officer, 'TFW');
-      const year = new Date().getUTCFullYear();
-      await owner.query(`INSERT INTO case_reference_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, [year]);
-      // Hold the reference counter, which opening a case takes inside its transaction: the request stops there.
-      const runner = owner.createQueryRunner();
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        await runner.query(`SELECT year FROM case_reference_counters WHERE year = $1 FOR UPDATE`, [year]);
-        const [{ pid }] = await runner.query(`SELECT pg_backend_pid() AS pid`);
+      await whileHoldingReferenceCounter(async ({ pid, runner }) => {
         const { req, state } = send(port, key, body);
         for (let i = 0; ; i++) {
           const [{ n }] = await owner.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]);
@@ -511,10 +498,7 @@ describe('Idempotency-Key on create endpoints', () => {
         const concernId = await committed(key);
         expect(state.answered).toBe(false);
         await retryAndCheck(key, body, concernId, before);
-      } finally {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
-        await runner.release();
-      }
+      });
     });
   });
 });

@@ -51,13 +51,13 @@ describe('background jobs: the welcome notification', () => {
     const [item] = inbox.items;
     expect((await request(t.http).get('/inbox?offset=5').set(auth)).body).toEqual({ items: [], total: 1, unread: 1 });
     // Written by the worker, for this user only.
-    expect(await t.ds.query(`SELECT user_id, kind FROM notifications WHERE id = $1`, [item.id])).toEqual([{ user_id: created.body.id, kind: 'welcome' }]);
+    expect(await t.owner.query(`SELECT user_id, kind FROM notifications WHERE id = $1`, [item.id])).toEqual([{ user_id: created.body.id, kind: 'welcome' }]);
 
     // Someone else cannot see or mark it: it is "not found" to them.
     const other = await signedIn(t, Role.ClearingHouseManager);
     expectApiError(await request(t.http).post(`/inbox/${item.id}/read`).set(other.auth), 404, 'NOT_FOUND');
     expect((await request(t.http).get('/inbox').set(other.auth)).body.items.map((i: { id: string }) => i.id)).not.toContain(item.id);
-    expect((await t.ds.query(`SELECT read_at FROM notifications WHERE id = $1`, [item.id]))[0].read_at).toBeNull();
+    expect((await t.owner.query(`SELECT read_at FROM notifications WHERE id = $1`, [item.id]))[0].read_at).toBeNull();
 
     expect((await request(t.http).post(`/inbox/${item.id}/read`).set(auth)).status).toBe(204);
     const after = await request(t.http).get('/inbox').set(auth);
@@ -79,7 +79,7 @@ describe('background jobs: the welcome notification', () => {
       .set(admin.auth)
       .send({ email: `twice.${randomUUID().slice(0, 8)}@test.example`, displayName: 'Twice Over', role: Role.Auditor, password: 'a long enough passphrase 99' });
     expect(created.status).toBe(201);
-    const count = async () => Number((await t.ds.query(`SELECT count(*) AS n FROM notifications WHERE user_id = $1`, [created.body.id]))[0].n);
+    const count = async () => Number((await t.owner.query(`SELECT count(*) AS n FROM notifications WHERE user_id = $1`, [created.body.id]))[0].n);
     await eventually('the welcome notification', async () => ((await count()) > 0 ? true : undefined));
     // A second enqueue with the same job id, and a direct second delivery, add nothing.
     const service = t.app.get(NotificationsService);

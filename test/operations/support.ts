@@ -1,17 +1,11 @@
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
-import { DataSource } from 'typeorm';
 import { Role } from '../../src/access-control/role';
-import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
-import { AppConfig } from '../../src/config/app-config';
 import { EnvironmentVariables, validateEnvironment } from '../../src/config/environment';
 import { EmailOutboxService, QueuedRow } from '../../src/notifications/email-outbox.service';
-import { createUser, ownerDataSource, TestApp, TestUser } from '../support/app';
+import { createUser, ownerDataSource, startApp, TestApp, testAppOf, TestUser } from '../support/app';
+import { deleteKeys } from '../support/redis';
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -134,26 +128,14 @@ export async function createMailingApp(overrides: Partial<EnvironmentVariables>)
   }
   // As createTestApp, with the outbox above.
   const settings = { ...validateEnvironment({ ...process.env }), QUEUE_PREFIX: prefix, ...overrides } as EnvironmentVariables;
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(AppConfig)
-    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }))
-    .overrideProvider(EmailOutboxService)
-    .useClass(ThisAppsOutbox)
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app);
-  await app.init();
-  const owner = await ownerDataSource();
+  const app = await startApp(settings, (builder) => builder.overrideProvider(EmailOutboxService).useClass(ThisAppsOutbox));
+  const t = testAppOf(app, await ownerDataSource());
   return {
-    app,
-    http: app.getHttpServer(),
-    ds: app.get(DataSource),
+    ...t,
     domain,
-    owner,
     close: async () => {
-      await owner.destroy();
-      await app.close();
-      await deleteKeys(prefix);
+      await t.close();
+      await deleteKeys(settings.REDIS_URL, prefix);
     },
   };
 }
@@ -166,20 +148,6 @@ export interface MailingTestApp extends TestApp {
 /** A user (not signed in) whose address is in the mailing application's domain. */
 export async function mailUser(t: MailingTestApp, role: Role, label = 'user'): Promise<TestUser> {
   return createUser(t.ds, role, { email: `${label}.${randomUUID().slice(0, 8)}@${t.domain}` });
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
 }
 
 /** Every role but the administrator: none of them may see queues, dead letters or metrics. */

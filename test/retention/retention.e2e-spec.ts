@@ -1,54 +1,19 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Region, Role } from '../../src/access-control/role';
-import { createTestApp, ownerDataSource, signedIn, TestApp } from '../support/app';
-
-type Who = { auth: Record<string, string>; id: string };
-
-/** A case with a source, a conversation and support, closed by a manager; then aged as the owner. */
-async function closedCase(t: TestApp, owner: DataSource, officer: Who, manager: Who, yearsAgo: number, outcome = 'resolved_by_authority') {
-  const logged = await request(t.http).post('/concerns').set(officer.auth).send({
-    authority: 'YOR', receivedOn: '2026-01-05', channel: 'peer', area: 'finance', description: 'SECRET-DESCRIPTION budget concerns',
-    source: { name: 'SECRET-SOURCE Person', contact: '0700' },
-  });
-  const id = logged.body.case.id;
-  let version = logged.body.case.version;
-  const move = async (who: Who, body: object) => {
-    const r = await request(t.http).post(`/cases/${id}/moves`).set(who.auth).send({ version, ...body });
-    version = r.body.version;
-    return r;
-  };
-  await move(officer, { move: 'start_triage' });
-  await move(officer, { move: 'follow_up' });
-  const conv = await request(t.http).post(`/cases/${id}/conversations`).set(officer.auth).send({
-    kind: 'call', heldOn: '2026-01-10', summary: 'SECRET-SUMMARY of the call', handling: 'normal', agreedActions: [{ description: 'SECRET-ACTION', owner: 'CEX' }],
-  });
-  version = (await request(t.http).get(`/cases/${id}`).set(officer.auth)).body.version;
-  const closed = await move(manager, { move: 'close', outcome, reason: 'SECRET-REASON resolved' });
-  expect(closed.status).toBe(200);
-  await owner.query(`UPDATE cases SET closed_at = now() - make_interval(years => $2), opened_at = now() - make_interval(years => $2 + 1) WHERE id = $1`, [id, yearsAgo]);
-  return { id, reference: logged.body.case.reference, recordId: conv.body.recordId, version: closed.body.version };
-}
+import { signedIn, TestApp } from '../support/app';
+import { agedClosedCase, appWithStaff, Staff } from '../support/staffed-app';
 
 describe('retention and legal hold', () => {
-  let t: TestApp;
-  let owner: DataSource;
-  let officer: Who;
-  let manager: Who;
-  beforeAll(async () => {
-    t = await createTestApp();
-    owner = await ownerDataSource();
-    officer = await signedIn(t, Role.ClearingHouseOfficer);
-    manager = await signedIn(t, Role.ClearingHouseManager);
-  });
-  afterAll(async () => {
-    await owner.destroy();
-    await t.close();
-  });
+  let t: TestApp, owner: DataSource, officer: Staff, manager: Staff;
+  beforeAll(async () => { ({ t, owner, officer, manager } = await appWithStaff()); });
+  afterAll(() => t.close());
+  /** A case with content marked SECRET-, closed `yearsAgo` years ago (support/staffed-app.ts). */
+  const closedCase = (yearsAgo: number) => agedClosedCase(t, officer, manager, { authority: 'YOR', yearsAgo });
 
   it('lists a case due under the schedule, and destroys its content on approval, keeping the skeleton and the audit trail', async () => {
-    const due = await closedCase(t, owner, officer, manager, 7);
-    const recent = await closedCase(t, owner, officer, manager, 1);
+    const due = await closedCase(7);
+    const recent = await closedCase(1);
     expect((await request(t.http).post('/retention/run').set(manager.auth)).status).toBe(200);
     // Listing twice lists nothing new.
     await request(t.http).post('/retention/run').set(manager.auth);
@@ -86,7 +51,7 @@ describe('retention and legal hold', () => {
   });
 
   it('keeps a case on legal hold: not listed, and a hold cancels a pending review', async () => {
-    const held = await closedCase(t, owner, officer, manager, 8);
+    const held = await closedCase(8);
     const hold = await request(t.http).put(`/cases/${held.id}/legal-hold`).set(manager.auth).send({ hold: true, reason: 'Employment tribunal pending', version: held.version });
     expect(hold.status).toBe(200);
     await request(t.http).post('/retention/run').set(manager.auth);
@@ -108,7 +73,7 @@ describe('retention and legal hold', () => {
   });
 
   it('the service role cannot destroy or edit records itself, even imitating the destruction function', async () => {
-    const c = await closedCase(t, owner, officer, manager, 2);
+    const c = await closedCase(2);
     await expect(t.ds.transaction(async (m) => {
       await m.query(`SELECT set_config('app.destroying_case', $1, true)`, [c.id]);
       await m.query(`UPDATE conversation_records SET summary = 'x' WHERE case_id = $1`, [c.id]);

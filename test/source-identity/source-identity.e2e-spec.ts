@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request, { Response } from 'supertest';
+import { EntityManager } from 'typeorm';
 import { TeamRole } from '../../src/access-control/handling';
 import { Region, Role } from '../../src/access-control/role';
+import { inUserContext } from '../../src/database/row-security';
 import { expectApiError, fieldsOf } from '../support/api-error';
 import { createTestApp, nextTotp, ownerDataSource, partyIdOf, signedIn, TestApp } from '../support/app';
 import { Person, restrictedCase } from '../break-glass/fixtures';
@@ -61,6 +63,8 @@ describe('source identity: reveal with a reason, release by two managers', () =>
   const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, requestId: undefined });
   const auditOfRequest = (res: Response): Promise<Array<{ action: string; outcome: string; rule: string | null; resource_type: string; justification: string | null }>> =>
     t.ds.query(`SELECT action, outcome, rule, resource_type, justification FROM audit_events WHERE request_id = $1 ORDER BY occurred_at, id`, [res.headers['x-request-id']]);
+  /** The service's role bound to a user, as in their own request (row-level security). */
+  const asUser = <T>(userId: string, work: (m: EntityManager) => Promise<T>): Promise<T> => inUserContext(t.ds, userId, work);
 
   /** A concern with a source, on a new case (a current authority; lists here are filtered by concern). */
   async function concernWithSource(extra: Record<string, unknown> = {}): Promise<{ caseId: string; concernId: string; reference: string; logged: Response }> {
@@ -282,7 +286,7 @@ describe('source identity: reveal with a reason, release by two managers', () =>
       expect(await auditOfRequest(res)).toEqual([expect.objectContaining({ outcome: 'denied', rule: 'source_release_recipient_may_not_decide' })]);
       expectApiError(await readReleased(m2, c.concernId), 403, 'FORBIDDEN');
       // The database holds the same line.
-      await expect(t.ds.query(`UPDATE source_identity_releases SET state = 'approved', approved_by = released_to, decided_at = now(), expires_at = now() + interval '1 hour' WHERE id = $1`, [asked.body.id]))
+      await expect(asUser(m1.id, (m) => m.query(`UPDATE source_identity_releases SET state = 'approved', approved_by = released_to, decided_at = now(), expires_at = now() + interval '1 hour' WHERE id = $1`, [asked.body.id])))
         .rejects.toThrow(/source_release_second_person/);
       // A third manager may.
       expect((await decide(m3, asked.body.id, 'approve')).status).toBe(200);
@@ -338,7 +342,7 @@ describe('source identity: reveal with a reason, release by two managers', () =>
       expectApiError(await decide(m3, r.releaseId, 'revoke'), 409, 'CONFLICT');
       const again = await askRelease(m1, r.concernId, colleague);
       expect(again.status).toBe(201);
-      expect((await t.ds.query(`SELECT state FROM source_identity_releases WHERE id = $1`, [r.releaseId]))[0].state).toBe('expired');
+      expect((await t.owner.query(`SELECT state FROM source_identity_releases WHERE id = $1`, [r.releaseId]))[0].state).toBe('expired');
     });
 
     it('only clearing-house officers and managers who may read the concern receive a release; one open release per colleague', async () => {
@@ -354,7 +358,7 @@ describe('source identity: reveal with a reason, release by two managers', () =>
         expectApiError(res, 400, 'VALIDATION_FAILED');
         expect(fieldsOf(res)).toEqual(['releasedToUserId']);
       }
-      expect(await t.ds.query(`SELECT 1 FROM source_identity_releases WHERE concern_id = $1`, [c.concernId])).toEqual([]);
+      expect(await t.owner.query(`SELECT 1 FROM source_identity_releases WHERE concern_id = $1`, [c.concernId])).toEqual([]);
       const first = await askRelease(m1, c.concernId, colleague);
       expect(first.status).toBe(201);
       const dup = await askRelease(m2, c.concernId, colleague);
@@ -389,9 +393,10 @@ describe('source identity: reveal with a reason, release by two managers', () =>
       const r = await approvedRelease();
       await expect(t.ds.query(`DELETE FROM source_identity_releases WHERE id = $1`, [r.releaseId])).rejects.toThrow(/permission denied/);
       await expect(t.ds.query(`UPDATE source_identity_releases SET reason = 'a different reason of enough length' WHERE id = $1`, [r.releaseId])).rejects.toThrow(/permission denied/);
-      await expect(t.ds.query(`UPDATE source_identity_releases SET expires_at = expires_at + interval '1 day' WHERE id = $1`, [r.releaseId])).rejects.toThrow(/cannot be extended/);
-      await expect(t.ds.query(`UPDATE source_identity_releases SET state = 'requested', approved_by = NULL, decided_at = NULL, expires_at = NULL WHERE id = $1`, [r.releaseId])).rejects.toThrow(/cannot move|decided once/);
-      await expect(t.ds.query(`UPDATE source_identity_releases SET state = 'expired' WHERE id = $1`, [r.releaseId])).rejects.toThrow(/expires only once/);
+      // As a manager who may change the case: row-level security would let the update through, the guards do not.
+      await expect(asUser(m1.id, (m) => m.query(`UPDATE source_identity_releases SET expires_at = expires_at + interval '1 day' WHERE id = $1`, [r.releaseId]))).rejects.toThrow(/cannot be extended/);
+      await expect(asUser(m1.id, (m) => m.query(`UPDATE source_identity_releases SET state = 'requested', approved_by = NULL, decided_at = NULL, expires_at = NULL WHERE id = $1`, [r.releaseId]))).rejects.toThrow(/cannot move|decided once/);
+      await expect(asUser(m1.id, (m) => m.query(`UPDATE source_identity_releases SET state = 'expired' WHERE id = $1`, [r.releaseId]))).rejects.toThrow(/expires only once/);
       const owner = await ownerDataSource();
       try {
         await expect(owner.query(`DELETE FROM source_identity_releases WHERE id = $1`, [r.releaseId])).rejects.toThrow(/immutable/);
@@ -473,7 +478,7 @@ describe('source identity with SOURCE_IDENTITY_RELEASE_HOURS set', () => {
     expect(asked.status).toBe(201);
     const approved = await request(t.http).post(`/source-identity/releases/${asked.body.id}/approve`).set(m2.auth).send({});
     expect(approved.status).toBe(200);
-    const [row] = await t.ds.query(`SELECT extract(epoch FROM expires_at - decided_at)::int AS seconds FROM source_identity_releases WHERE id = $1`, [asked.body.id]);
+    const [row] = await t.owner.query(`SELECT extract(epoch FROM expires_at - decided_at)::int AS seconds FROM source_identity_releases WHERE id = $1`, [asked.body.id]);
     expect(row.seconds).toBe(7200);
   });
 });

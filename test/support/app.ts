@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -31,14 +31,29 @@ export async function createTestApp(overrides: Partial<EnvironmentVariables> = {
   // The environment is validated once per process; a test that needs other settings overrides them here.
   const validated = validateEnvironment({ ...process.env });
   const settings = { ...validated, ...overrides } as EnvironmentVariables;
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+  const app = await startApp(settings);
+  return testAppOf(app, await ownerDataSource());
+}
+
+/**
+ * The AppModule with these settings (and whatever else `customise` overrides), configured and
+ * started exactly as main.ts does it.
+ */
+export async function startApp(
+  settings: EnvironmentVariables, customise: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
+): Promise<NestExpressApplication> {
+  const builder = Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(AppConfig)
-    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }))
-    .compile();
+    .useValue(Object.assign(Object.create(AppConfig.prototype), { get: <K extends keyof EnvironmentVariables>(key: K) => settings[key] }));
+  const moduleRef = await customise(builder).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureApp(app);
   await app.init();
-  const owner = await ownerDataSource();
+  return app;
+}
+
+/** A started application and an owner's connection as a TestApp: closing it closes both. */
+export function testAppOf(app: NestExpressApplication, owner: DataSource): TestApp {
   return {
     app, http: app.getHttpServer(), ds: app.get(DataSource), owner,
     close: async () => {

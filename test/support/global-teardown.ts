@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
 import { Client } from 'pg';
+import { deleteKeys } from './redis';
 import { SERVER_URL } from './test-environment';
 
 /** Drops the run's database and its Redis keys, so that runs leave nothing behind. */
@@ -13,13 +13,6 @@ export default async function globalTeardown(): Promise<void> {
   }
   const prefix = process.env.QUEUE_PREFIX;
   if (prefix?.startsWith('chtest_')) {
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
+    await deleteKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix);
   }
 }
