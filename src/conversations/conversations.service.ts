@@ -107,7 +107,9 @@ export class ConversationsService {
         ],
       );
       await this.cipher.openConversations(tx.manager, [created]);
-      await tx.manager.query(`UPDATE cases SET updated_at = now(), version = version + 1 WHERE id = $1`, [row.id]);
+      // A compartmented record leaves the case as it was: a new version or time would tell the
+      // case's other users that something they cannot see was recorded.
+      if (!compartment) await tx.manager.query(`UPDATE cases SET updated_at = now(), version = version + 1 WHERE id = $1`, [row.id]);
       tx.audit({ action: AuditAction.Create, resourceType: ResourceType.Conversation, resourceId: created.record_id, caseId: row.id });
       if (compartment) await placeRecord(tx, compartment, created.record_id);
       await this.deadlines.conversationRecorded(tx.manager, row.id, created.record_id, created.kind, created.agreed_actions);

@@ -86,6 +86,11 @@ describe('compartments', () => {
 
     it('the peer records into it at creation, with an agreed action, repeatably under an Idempotency-Key', async () => {
       const key = randomUUID();
+      const stamp = async () => {
+        const { version, updatedAt } = expectStatus(await http(t).get(`/cases/${caseId}`).set(otherManager.auth), 200).body;
+        return { version, updatedAt };
+      };
+      const caseBefore = await stamp();
       const body = {
         kind: 'sensitive_conversation', heldOn: '2026-11-20', summary: 'COMPARTMENT-SECRET at creation', handling: 'normal', compartmentId,
         agreedActions: [{ description: 'Leader to write to the group', owner: 'Leader', dueOn: '2027-01-15' }],
@@ -94,6 +99,8 @@ describe('compartments', () => {
       atCreation = first.body.recordId;
       const replay = expectStatus(await http(t).post(`/cases/${caseId}/conversations`).set(owner.auth).set('Idempotency-Key', key).send(body), 201);
       expect(replay.body).toEqual(first.body);
+      // The case itself does not move: its version and time would tell outsiders something was recorded.
+      expect(await stamp()).toEqual(caseBefore);
       const [d] = await t.owner.query(`SELECT id FROM case_deadlines WHERE kind = 'agreed_action' AND source_id = $1`, [atCreation]);
       deadlineId = d.id;
     });
