@@ -98,7 +98,9 @@ describe('toApiError', () => {
     const terminated = new Error('Connection terminated unexpectedly');
     const redisGone = new Error('Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.');
     redisGone.name = 'MaxRetriesPerRequestError';
-    for (const error of [refused, adminShutdown, terminated]) {
+    const closedClient = new Error('Client was closed and is not queryable');
+    const released = Object.assign(new Error('Query runner already released. Cannot run queries anymore.'), { name: 'QueryRunnerAlreadyReleasedError' });
+    for (const error of [refused, adminShutdown, terminated, closedClient, released]) {
       const body = toApiError(error, RID);
       expect(body).toMatchObject({ statusCode: 503, error: ErrorCode.ServiceUnavailable, requestId: RID });
       expect(body.message).not.toContain('127.0.0.1');

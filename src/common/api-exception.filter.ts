@@ -95,8 +95,10 @@ function isUnavailable(exception: unknown): boolean {
   const message = typeof err?.message === 'string' ? err.message : '';
   // TypeORM releases a query runner whose connection failed (e.g. ended by a PostgreSQL
   // shutdown, 57P01); the transaction's next query then fails with this error instead.
-  if ((exception as { name?: unknown })?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|MaxRetriesPerRequest/i.test(message);
+  const name = (exception as { name?: unknown })?.name;
+  if (name === 'QueryRunnerProviderAlreadyReleasedError' || name === 'QueryRunnerAlreadyReleasedError') return true;
+  // The same outage seen from pg's client and pool, or from TypeORM between losing and regaining them.
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|Driver not Connected|Connection is closed|MaxRetriesPerRequest/i.test(message);
 }
 
 /** The `at …` lines of an error's stack, without its message. */
