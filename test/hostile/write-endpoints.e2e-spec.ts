@@ -784,7 +784,7 @@ describe('hostile requests against every write endpoint', () => {
       expect((await http().get('/health')).status).toBe(200);
       expect(failures.join('\n\n')).toBe('');
     },
-    // Generous: about 90 endpoints; on a busy two-core machine a run of 40 each takes up to six minutes.
+    // Generous: about 70 write endpoints; on a busy two-core machine a run of 40 each takes up to six minutes.
     600_000 + RUNS * 10_000,
   );
 });
