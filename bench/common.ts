@@ -106,7 +106,7 @@ export async function machineFacts(): Promise<Record<string, unknown>> {
     postgres,
     postgresSettings: settings,
     loadAverageAtStart: loadAverage,
-    sharedMachine: 'other engineers ran test suites on this machine at the same time',
+    sharedBy: 'PostgreSQL, Redis, the service and the load generator share the CPUs',
   };
 }
 

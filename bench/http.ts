@@ -143,6 +143,13 @@ async function caughtUpScanners(ownerUrl: string): Promise<void> {
   try {
     const [{ t }] = (await c.query(`SELECT to_regclass('audit_flag_watermarks') IS NOT NULL AS t`)).rows;
     if (t) await c.query(`UPDATE audit_flag_watermarks SET last_seq = (SELECT coalesce(max(tree_size), 0) FROM audit_checkpoints) WHERE last_seq = 0`);
+    // Likewise the deadline reminders: the seeded cases' passed deadlines were reminded of long ago. Without this the
+    // service's first sweep sends tens of thousands of reminders while the scenarios run.
+    await c.query(
+      `INSERT INTO deadline_reminders (deadline_id, kind, sent_at)
+       SELECT d.id, k.kind, now() FROM case_deadlines d CROSS JOIN LATERAL (VALUES ('approaching', d.warn_on), ('missed', d.due_on)) AS k(kind, day)
+        WHERE d.state = 'open' AND k.day < current_date
+       ON CONFLICT (deadline_id, kind) DO NOTHING`);
   } finally {
     await c.end();
   }
@@ -186,7 +193,7 @@ export function captureQueries(): { start(): void; find(fragment: string): { sql
       on = true;
     },
     // Every statement of the last request (the sealer's, which may run in between, left out).
-    all: () => seen.filter((q) => !/advisory|audit_checkpoints|audit_seals|pg_snapshot|case_deadlines|email_outbox|idempotency_keys WHERE expires/i.test(q.sql)),
+    all: () => seen.filter((q) => !/advisory|audit_checkpoints|audit_seals|pg_snapshot|case_deadlines|deadline_reminders|ch_notify|email_outbox|idempotency_keys WHERE expires/i.test(q.sql)),
     find: (fragment) => {
       on = false;
       const hit = [...seen].reverse().find((q) => q.sql.includes(fragment));

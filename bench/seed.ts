@@ -389,6 +389,47 @@ function planAuditChunks(rows: number, chunkRows: number): Array<{ from: string;
   return chunks;
 }
 
+/**
+ * A bulk load's usual shape: the audit tables' search indexes and uuid keys are dropped while the
+ * empty tables fill, then built once from the migrations' own definitions (read back from the
+ * catalogue before the drop). One sort per index instead of 50 million random inserts into
+ * B-trees that outgrow memory: with them in place the load fell from 24,800 to 9,700 rows/s.
+ * audit_seals keeps its primary key (seq ascends within every chunk).
+ */
+async function withAuditIndexesBuiltAfter(url: string, fill: () => Promise<number>): Promise<{ rows: number; rebuildSeconds: number; rebuilt: string[] }> {
+  const client = new Client({ connectionString: url, application_name: 'bench-seed' });
+  await client.connect();
+  try {
+    const { rows: [{ n }] } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM audit_events LIMIT 1) e`);
+    if (Number(n) > 0) return { rows: await fill(), rebuildSeconds: 0, rebuilt: [] };
+    const constraints = (await client.query<{ tbl: string; name: string; def: string }>(
+      `SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE contype IN ('p', 'u') AND (conrelid = 'audit_events'::regclass OR (conrelid = 'audit_seals'::regclass AND contype = 'u'))
+        ORDER BY conname`)).rows;
+    const indexes = (await client.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = 'audit_events'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY c.relname`)).rows;
+    for (const x of indexes) await client.query(`DROP INDEX ${x.name}`);
+    for (const x of constraints) await client.query(`ALTER TABLE ${x.tbl} DROP CONSTRAINT ${x.name}`);
+    const rows = await fill();
+    const t0 = Date.now();
+    await client.query(`SET maintenance_work_mem = '1GB'`);
+    for (const x of constraints) {
+      log(`  building ${x.name} (${x.def})...`);
+      await client.query(`ALTER TABLE ${x.tbl} ADD CONSTRAINT ${x.name} ${x.def}`);
+    }
+    for (const x of indexes) {
+      log(`  building ${x.name}...`);
+      // The parent's definition reads "ON ONLY audit_events", which would build no partition's index.
+      await client.query(x.def.replace(' ON ONLY ', ' ON '));
+    }
+    return { rows, rebuildSeconds: round((Date.now() - t0) / 1000, 1), rebuilt: [...constraints.map((x) => x.name), ...indexes.map((x) => x.name)] };
+  } finally {
+    await client.end();
+  }
+}
+
 async function ownerQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: url, application_name: 'bench-seed' });
   await client.connect();
@@ -628,10 +669,18 @@ export async function runSeed(o: SeedOptions): Promise<Record<string, unknown>> 
   const auditResult: Record<string, unknown> = {};
   if (o.audit > 0) {
     const [{ xid }] = await ownerQuery<{ xid: string }>(url, `SELECT pg_current_xact_id()::text AS xid`);
-    await step('audit records (audit-scale generator, sealed with real leaf hashes)', async () => {
+    await step('audit records (audit-scale generator, sealed with real leaf hashes; indexes built after the load)', async () => {
       const sql = auditChunkSql(SEED_USERS, o.cases);
       const chunks = planAuditChunks(o.audit, 100_000).map((c) => ({ sql, params: [c.from, c.to, c.rows, c.offset, c.seqBase, xid, o.audit], rows: c.rows }));
-      return chunked(url, o.jobs, chunks, 'audit');
+      const t0 = Date.now();
+      const r = await withAuditIndexesBuiltAfter(url, () => chunked(url, o.jobs, chunks, 'audit'));
+      const total = (Date.now() - t0) / 1000;
+      Object.assign(auditResult, {
+        loadSeconds: round(total - r.rebuildSeconds, 1), indexBuildSeconds: r.rebuildSeconds, indexesBuiltAfterTheLoad: r.rebuilt,
+        loadRowsPerSecond: Math.round(r.rows / Math.max(total - r.rebuildSeconds, 0.001)),
+      });
+      log(`  audit: ${r.rows.toLocaleString('en-GB')} rows loaded in ${round(total - r.rebuildSeconds, 1)} s, indexes built in ${r.rebuildSeconds} s`);
+      return r.rows;
     });
     await step('signed checkpoint over the seeded records', async () => {
       const cp = await writeCheckpoint(url, xid, settings.AUDIT_SIGNING_KEY!);
