@@ -57,6 +57,8 @@ export interface LoadResult {
   timeouts: number;
   seconds: number;
   itemsUsed: number;
+  /** The first failure of a SQL load, for the log (a floor that fails is no floor). */
+  firstError?: string;
 }
 
 function runHttp(req: HttpLoad): Promise<LoadResult> {
@@ -104,6 +106,7 @@ async function runSql(req: SqlLoad): Promise<LoadResult> {
   const pool = new Pool({ connectionString: req.connectionString, max: req.poolSize, application_name: 'bench-raw-sql' });
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let next = 0;
   try {
     // Open the pool's connections before the clock starts, as the service's pool already is.
@@ -121,6 +124,10 @@ async function runSql(req: SqlLoad): Promise<LoadResult> {
             const client = await pool.connect();
             try {
               for (const q of sequence) await client.query(q.sql, q.params);
+            } catch (error) {
+              // An aborted transaction must not go back to the pool.
+              await client.query('ROLLBACK').catch(() => undefined);
+              throw error;
             } finally {
               client.release();
             }
@@ -128,13 +135,14 @@ async function runSql(req: SqlLoad): Promise<LoadResult> {
             await pool.query(req.sql, params);
           }
           latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        } catch {
+        } catch (error) {
           errors++;
+          firstError ??= (error as Error).message;
         }
       }
     };
     await Promise.all(Array.from({ length: req.connections }, caller));
-    return { latenciesMs: latencies, statuses: { ok: latencies.length }, errors, timeouts: 0, seconds: (Date.now() - started) / 1000, itemsUsed: 0 };
+    return { latenciesMs: latencies, statuses: { ok: latencies.length, ...(errors > 0 ? { error: errors } : {}) }, errors, timeouts: 0, seconds: (Date.now() - started) / 1000, itemsUsed: 0, firstError };
   } finally {
     await pool.end();
   }

@@ -175,17 +175,30 @@ function cellOf(scenario: string, connections: number, r: LoadResult): Cell {
   };
 }
 
+export interface CapturedStatement {
+  sql: string;
+  params: unknown[];
+  /** The pg client that sent it: a request's transaction runs on one client, the background jobs on others. */
+  client: unknown;
+}
+
 /** Every SQL statement the pg driver sends in this process, so that the floor runs exactly the service's query. */
-export function captureQueries(): { start(): void; find(fragment: string): { sql: string; params: unknown[] } | undefined; all(): Array<{ sql: string; params: unknown[] }> } {
+export function captureQueries(): {
+  start(): void;
+  find(fragment: string): CapturedStatement | undefined;
+  all(): CapturedStatement[];
+  /** The statements of the last request: those on the client that sent `fragment` (its transaction), and the session check before it. */
+  request(fragment: string): CapturedStatement[];
+} {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pg = require('pg') as typeof import('pg');
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
-  const seen: Array<{ sql: string; params: unknown[] }> = [];
+  const seen: CapturedStatement[] = [];
   let on = false;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const [text, values] = args;
-    if (on && typeof text === 'string') seen.push({ sql: text, params: Array.isArray(values) ? values : [] });
+    if (on && typeof text === 'string') seen.push({ sql: text, params: Array.isArray(values) ? values : [], client: this });
     return original.apply(this, args);
   };
   return {
@@ -200,6 +213,19 @@ export function captureQueries(): { start(): void; find(fragment: string): { sql
       const hit = [...seen].reverse().find((q) => q.sql.includes(fragment));
       seen.length = 0;
       return hit;
+    },
+    request: (fragment) => {
+      on = false;
+      const anchor = [...seen].reverse().find((q) => q.sql.includes(fragment));
+      if (!anchor) return [];
+      const session = seen.find((q) => /FROM sessions s\s+JOIN users u/.test(q.sql));
+      const own = seen.filter((q) => q.client === anchor.client);
+      // The transaction: from its START TRANSACTION to its COMMIT on that client.
+      const start = own.map((q) => /^START TRANSACTION|^BEGIN/i.test(q.sql)).lastIndexOf(true, own.indexOf(anchor));
+      const end = own.findIndex((q, i) => i > own.indexOf(anchor) && /^COMMIT/i.test(q.sql));
+      const tx = own.slice(Math.max(0, start), end < 0 ? own.length : end + 1);
+      seen.length = 0;
+      return session && !tx.includes(session) ? [session, ...tx] : tx;
     },
   };
 }
@@ -259,12 +285,15 @@ async function verificationRatio(ownerUrl: string, records: number, rounds: numb
   await owner.connect();
   const inputs: Array<{ seq: number; record: Omit<SealedRecord, 'seq'>; storedLeafHash: string; orderKey: [bigint, string, string] }> = [];
   try {
+    // By key, record by record: at 50M rows the planner's hash join read the whole audit table for every batch.
+    await owner.query(`SET enable_hashjoin = off; SET enable_mergejoin = off`);
     let last = 0;
     while (inputs.length < records) {
       const { rows } = await owner.query(
-        `SELECT s.seq, encode(s.leaf_hash, 'hex') AS leaf, e.tx_id::text AS tx, ${RECORD_COLUMNS}
-           FROM audit_seals s JOIN audit_events e ON e.id = s.event_id AND e.occurred_at = s.event_occurred_at
-          WHERE s.seq > $1 ORDER BY s.seq LIMIT 50000`, [last]);
+        `WITH s AS (SELECT * FROM audit_seals WHERE seq > $1 ORDER BY seq LIMIT 50000)
+         SELECT s.seq, encode(s.leaf_hash, 'hex') AS leaf, e.tx_id::text AS tx, ${RECORD_COLUMNS}
+           FROM s JOIN audit_events e ON e.id = s.event_id AND e.occurred_at = s.event_occurred_at
+          ORDER BY s.seq`, [last]);
       if (rows.length === 0) break;
       for (const r of rows) {
         const { seq, leaf, tx, ...record } = r;
@@ -421,27 +450,41 @@ export async function runHttp(argv: string[] = process.argv.slice(2)): Promise<R
     const serviceLoginUrl = withUser(url, BENCH_SERVICE_LOGIN);
     const skipRatios = flag(argv, '--skip-ratios');
     for (const role of skipRatios ? [] : (['officer', 'riep', 'peer'] as const)) {
-      // The statement the service runs for this caller's list, captured from the driver.
-      const captured: Array<{ sql: string; params: unknown[] }> = [];
-      let wholeRequest: Array<{ sql: string; params: unknown[] }> = [];
+      // What the service ran for each page of this caller's list, captured from the driver: the whole request (session
+      // check, the transaction with its settings, the page, the bounded count, the audit record, COMMIT), and of it
+      // the list's own SQL (the page and the count) with the transaction's settings.
+      const requests: CapturedStatement[][] = [];
       for (const item of listItems()) {
         capture.start();
         const r = await json('GET', `${b.url}${item.path}`, undefined, b.tokens[role]);
         if (r.status !== 200) throw new Error(`list as ${role}: ${r.status}`);
-        if (wholeRequest.length === 0) wholeRequest = capture.all();
-        const q = capture.find(LIST_PAGE_STATEMENT);
-        if (!q) throw new Error('could not capture the list query');
-        captured.push(q);
+        const statements = capture.request(LIST_PAGE_STATEMENT);
+        if (statements.length === 0) throw new Error('could not capture the list query');
+        requests.push(statements);
       }
+      const plain = (q: CapturedStatement) => ({ sql: q.sql, params: q.params });
+      const listSql = requests.map((req) => [
+        { sql: 'BEGIN', params: [] },
+        ...req.filter((q) => /set_config/i.test(q.sql)).map(plain),
+        ...req.filter((q) => q.sql.includes('FROM cases c JOIN authorities a')).map(plain),
+        { sql: 'COMMIT', params: [] },
+      ]);
+      const wholeRequests = requests.map((req) => req.map(plain));
+      const captured = requests.map((req) => plain(req.find((q) => q.sql.includes(LIST_PAGE_STATEMENT))!));
+      const wholeRequest = wholeRequests[0];
       const explain = await (async () => {
         const c = new Client({ connectionString: serviceLoginUrl });
         await c.connect();
         try {
-          await c.query('BEGIN');
-          for (const q of wholeRequest.filter((x) => /set_config/i.test(x.sql))) await c.query(q.sql, q.params);
-          const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS) ${captured[0].sql}`, captured[0].params);
-          await c.query('COMMIT');
-          return rows.map((r: Record<string, string>) => r['QUERY PLAN']);
+          const plans: string[][] = [];
+          for (const q of listSql[0].slice(1, -1).filter((x) => !/set_config/i.test(x.sql))) {
+            await c.query('BEGIN');
+            for (const st of listSql[0].filter((x) => /set_config/i.test(x.sql))) await c.query(st.sql, st.params);
+            const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, q.params);
+            await c.query('COMMIT');
+            plans.push(rows.map((r: Record<string, string>) => r['QUERY PLAN']));
+          }
+          return plans;
         } finally {
           await c.end();
         }
@@ -451,21 +494,22 @@ export async function runHttp(argv: string[] = process.argv.slice(2)): Promise<R
         for (let r = 1; r <= rounds; r++) {
           const api = await load({ kind: 'http', url: b.url, items: listItems(), headers: headers(b, role), connections, durationSeconds: ratioDuration });
           runs.push({ variant: 'api', round: r, ...cellOf('list', connections, api) });
-          // With row-level security the list needs the request's settings (set_config, transaction-local): the floor is then
-          // BEGIN, those settings, the list, COMMIT; without it, the list statement alone.
-          const settingsSql = wholeRequest.filter((q) => /set_config/i.test(q.sql));
+          // The floor: the list's own SQL for each page in turn, as the API cycles through the pages (row-level security
+          // needs the request's transaction-local settings, so BEGIN, the settings, the page, the count, COMMIT).
           const sql = await load({
-            kind: 'sql', connectionString: serviceLoginUrl, sql: captured[0].sql, paramsList: captured.map((q) => q.params), poolSize: settings.DATABASE_POOL_SIZE,
+            kind: 'sql', connectionString: serviceLoginUrl, sql: '', paramsList: [[]], sequences: listSql, poolSize: settings.DATABASE_POOL_SIZE,
             connections, durationSeconds: ratioDuration,
-            sequence: settingsSql.length > 0 ? [{ sql: 'BEGIN', params: [] }, ...settingsSql, captured[0], { sql: 'COMMIT', params: [] }] : undefined,
           });
           runs.push({ variant: 'sql', round: r, ...cellOf('list', connections, sql) });
-          // Every statement the service sent for one list request (session check, BEGIN, the list, the audit record, COMMIT), without Node/Nest.
+          // Every statement the service sent for each list request (session check, the transaction with the audit record), without Node/Nest.
           const seq = await load({
-            kind: 'sql', connectionString: serviceLoginUrl, sql: '', sequence: wholeRequest, paramsList: [[]], poolSize: settings.DATABASE_POOL_SIZE,
+            kind: 'sql', connectionString: serviceLoginUrl, sql: '', paramsList: [[]], sequences: wholeRequests, poolSize: settings.DATABASE_POOL_SIZE,
             connections, durationSeconds: ratioDuration,
           });
           runs.push({ variant: 'sql-request', round: r, ...cellOf('list', connections, seq) });
+          for (const [variant, res] of [['sql', sql], ['sql-request', seq]] as const) {
+            if (res.errors > 0) log(`  floor ${role} ${variant}: ${res.errors} statement sequences failed, first: ${res.firstError}`);
+          }
         }
         const mean = (v: string, k: 'requestsPerSecond' | 'p50Ms' | 'p99Ms') => {
           const xs = runs.filter((x) => x.variant === v).map((x) => x[k]);
