@@ -30,6 +30,8 @@ export enum SystemContext {
   Notifications = 'notifications',
   /** The hourly purge of expired idempotency keys (expired keys only). */
   Idempotency = 'idempotency',
+  /** The e-mail sender: the outbox's queued e-mails (addresses, subjects, bodies), the sweep and the counts. */
+  Email = 'email',
 }
 
 /** Binds the rest of this transaction to the requesting user. Must be the transaction's first statement. */

@@ -3,10 +3,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { AuditAction, AuditOutcome, RequestActor, ResourceType } from '../audit/audit-event';
+import { AuditAction, AuditOutcome, ResourceType } from '../audit/audit-event';
 import { AuditWriter } from '../audit/audit-writer';
+import type { Actor } from '../auth/actor.decorator';
 import { ConflictError, NotFoundError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
+import { inSystemContext, inUserContext, SystemContext } from '../database/row-security';
 import { deliveryFailureOf, EmailTransport } from './email-transport';
 import { DeliverEmailJobData, EmailJob, QueueName } from './queues';
 
@@ -112,19 +114,19 @@ export class EmailOutboxService {
 
   /** Pending rows that are due, the longest waiting first. */
   protected async dueRows(limit: number): Promise<Array<QueuedRow & { toAddress: string }>> {
-    const rows: Array<{ id: string; attempts: number; next_attempt_at: Date; to_address: string }> = await this.dataSource.query(
+    const rows: Array<{ id: string; attempts: number; next_attempt_at: Date; to_address: string }> = await inSystemContext(this.dataSource, SystemContext.Email, (m) => m.query(
       `SELECT id, attempts, next_attempt_at, to_address FROM email_outbox
         WHERE status = 'pending' AND next_attempt_at <= now() + $1 * interval '1 millisecond'
         ORDER BY next_attempt_at LIMIT $2`,
       [DUE_TOLERANCE_MS, limit],
-    );
+    ));
     return rows.map((r) => ({ id: r.id, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at), toAddress: r.to_address }));
   }
 
   /** Delivers one row if it is pending and due; idempotent (a sent, dead or claimed row is left alone). */
   async deliver(outboxId: string): Promise<DeliveryOutcome> {
     if (!this.transport.enabled) return 'disabled';
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await inSystemContext(this.dataSource, SystemContext.Email, async (manager) => {
       const [row]: Array<{ id: string; to_address: string; subject: string; body: string; attempts: number }> = await manager.query(
         `SELECT id, to_address, subject, body, attempts FROM email_outbox
           WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now() + $2 * interval '1 millisecond'
@@ -172,8 +174,9 @@ export class EmailOutboxService {
   }
 
   /** The dead letters, newest first, with the total; reading them (addresses) is audited by the caller's actor. */
-  async dead(actor: RequestActor, limit: number, offset: number): Promise<{ items: DeadEmail[]; total: number }> {
-    return this.dataSource.transaction(async (manager) => {
+  async dead(actor: Actor, limit: number, offset: number): Promise<{ items: DeadEmail[]; total: number }> {
+    // As the administrator (row-level security admits administrators to the outbox).
+    return inUserContext(this.dataSource, actor.principal.userId, async (manager) => {
       const rows: Array<{ id: string; notification_id: string; to_address: string; subject: string; attempts: number; last_error: string | null; created_at: Date }> =
         await manager.query(
           `SELECT id, notification_id, to_address, subject, attempts, last_error, created_at FROM email_outbox
@@ -198,8 +201,8 @@ export class EmailOutboxService {
   }
 
   /** Sends a dead e-mail back to the outbox with a fresh set of attempts; audited with the change. */
-  async retry(actor: RequestActor, outboxId: string): Promise<{ id: string; status: EmailStatus; attempts: number }> {
-    const row = await this.dataSource.transaction(async (manager) => {
+  async retry(actor: Actor, outboxId: string): Promise<{ id: string; status: EmailStatus; attempts: number }> {
+    const row = await inUserContext(this.dataSource, actor.principal.userId, async (manager) => {
       // TypeORM answers an UPDATE with [rows, affected].
       const [[updated]]: [Array<{ id: string; attempts: number; next_attempt_at: Date }>, number] = await manager.query(
         `UPDATE email_outbox SET status = 'pending', attempts = 0, next_attempt_at = now()
@@ -220,10 +223,10 @@ export class EmailOutboxService {
 
   /** Pending and dead rows, for the metrics. */
   async counts(): Promise<{ pending: number; dead: number }> {
-    const [row] = await this.dataSource.query(
+    const [row] = await inSystemContext(this.dataSource, SystemContext.Email, (m) => m.query(
       `SELECT (SELECT count(*) FROM email_outbox WHERE status = 'pending')::int AS pending,
               (SELECT count(*) FROM email_outbox WHERE status = 'dead')::int AS dead`,
-    );
+    ));
     return { pending: Number(row.pending), dead: Number(row.dead) };
   }
 }

@@ -644,7 +644,7 @@ describe('hostile requests against every write endpoint', () => {
 
     if (allTables.includes('email_outbox')) {
       // A dead e-mail (of a notification of this file's users), a target for a retry.
-      await t.ds.query(
+      await t.owner.query(
         `INSERT INTO email_outbox (notification_id, to_address, subject, body, status, attempts) VALUES ($1, $2, 'Hostile fixture', 'Hostile fixture', 'dead', 5)`,
         [pools.notification[0], `dead@${ctx.emailDomain}`],
       );

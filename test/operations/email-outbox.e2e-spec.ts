@@ -150,7 +150,7 @@ describe('e-mail through the outbox: delivery to an SMTP server', () => {
       `INSERT INTO notifications (user_id, kind, title, body, dedupe_key, case_id) VALUES ($1, 'escalation', $2, $3, $4, $5) RETURNING id`,
       [other.id, `Escalation: ${c.reference}`, `${c.reference} was escalated to a manager.`, `lost:${randomUUID()}`, c.id],
     );
-    await t.ds.query(`INSERT INTO email_outbox (notification_id, to_address, subject, body) VALUES ($1, $2, $3, $4)`, [n.id, other.email, `Escalation: ${c.reference}`, 'text']);
+    await t.owner.query(`INSERT INTO email_outbox (notification_id, to_address, subject, body) VALUES ($1, $2, $3, $4)`, [n.id, other.email, `Escalation: ${c.reference}`, 'text']);
     // This sweep or the repeatable one (of this app or another file's, on the same queue) queues it:
     // either way the row reaches the server only through a sweep, since no job was ever added for it.
     await outbox.sweep();
