@@ -7,6 +7,7 @@ import { AuditWriter } from '../audit/audit-writer';
 import { Actor } from '../auth/actor.decorator';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
+import { inUserContext } from '../database/row-security';
 import { AccessReviewState, ReviewDecision, signOffBlocker } from './access-review-sample';
 import { AccessReviewDto, AccessReviewItemDto, CreateAccessReviewDto } from './dto';
 import { CASE_CONTENT_RESOURCES } from './flag-rules';
@@ -84,7 +85,8 @@ export class AccessReviewsService {
     await this.scanner.sealOnly();
     const size = dto.sampleSize ?? this.defaultSize;
     const seed = dto.seed ?? randomBytes(32).toString('hex');
-    const id = await this.dataSource.transaction(async (m) => {
+    // Every read and write of the reviews runs as the auditor (row-level security admits auditors only).
+    const id = await inUserContext(this.dataSource, actor.principal.userId, async (m) => {
       const [{ tree_size }] = await m.query(`SELECT coalesce(max(tree_size), 0) AS tree_size FROM audit_checkpoints`);
       const population = `FROM audit_seals s JOIN audit_events e ON e.id = s.event_id AND e.occurred_at = s.event_occurred_at
          WHERE s.seq <= $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.outcome = 'allowed'
@@ -110,17 +112,18 @@ export class AccessReviewsService {
       });
       return review.id as string;
     });
-    return this.load(this.dataSource.manager, id, true);
+    return inUserContext(this.dataSource, actor.principal.userId, (m) => this.load(m, id, true));
   }
 
   async list(actor: Actor): Promise<AccessReviewDto[]> {
-    const rows: ReviewRow[] = await this.dataSource.query(`${REVIEW_SELECT} ORDER BY (r.state = 'open') DESC, r.created_at DESC LIMIT 500`);
+    const rows: ReviewRow[] = await inUserContext(this.dataSource, actor.principal.userId, (m) =>
+      m.query(`${REVIEW_SELECT} ORDER BY (r.state = 'open') DESC, r.created_at DESC LIMIT 500`));
     await this.audit.recordNow(actor, { action: AuditAction.List, resourceType: ResourceType.AccessReview, outcome: AuditOutcome.Allowed });
     return rows.map((r) => toDto(r));
   }
 
   async get(actor: Actor, id: string): Promise<AccessReviewDto> {
-    const dto = await this.load(this.dataSource.manager, id, true);
+    const dto = await inUserContext(this.dataSource, actor.principal.userId, (m) => this.load(m, id, true));
     await this.audit.recordNow(actor, { action: AuditAction.Read, resourceType: ResourceType.AccessReview, resourceId: id, outcome: AuditOutcome.Allowed });
     return dto;
   }
@@ -128,7 +131,7 @@ export class AccessReviewsService {
   /** Confirms or queries one item (a query needs a note); may be changed until sign-off. */
   async decide(actor: Actor, id: string, itemId: string, decision: ReviewDecision, note: string | undefined): Promise<AccessReviewDto> {
     if (decision === ReviewDecision.Queried && !note) throw new ValidationError([{ field: 'note', messages: ['a queried access needs a note'] }]);
-    return this.dataSource.transaction(async (m) => {
+    return inUserContext(this.dataSource, actor.principal.userId, async (m) => {
       const review = await this.lock(m, id);
       if (review.state !== AccessReviewState.Open) throw new PreconditionFailedError('This review is signed off', { precondition: 'review_open' });
       const [updated]: [Array<{ event_id: string }>, number] = await m.query(
@@ -146,7 +149,7 @@ export class AccessReviewsService {
 
   /** Signs off a review whose every item is decided; refused before, and refused twice. */
   async signOff(actor: Actor, id: string, note: string | undefined): Promise<AccessReviewDto> {
-    return this.dataSource.transaction(async (m) => {
+    return inUserContext(this.dataSource, actor.principal.userId, async (m) => {
       const review = await this.lock(m, id);
       const items: Array<{ decision: string | null }> = await m.query(`SELECT decision FROM access_review_items WHERE review_id = $1`, [id]);
       const blocker = signOffBlocker(items, review.state);
