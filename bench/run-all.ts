@@ -44,8 +44,8 @@ async function main(): Promise<void> {
     if (flag(argv, '--reuse-seed') && (await databaseExists(database))) continue;
     seeds[database] = await runSeed(seedOptions([...args, '--database', database]));
   }
-  const httpArgs = argv.filter((a, i) => !['--reuse-seed', '--with-audit-scale'].includes(a) && !/^--(seed-|small-seed-)/.test(a) && !/^--(seed-|small-seed-)/.test(argv[i - 1] ?? ''));
-  const http = await runHttp(option(argv, '--tag') ? httpArgs : [...httpArgs, '--tag', tag]);
+  // Each part ignores the options it does not know.
+  const http = await runHttp(option(argv, '--tag') ? argv : [...argv, '--tag', tag]);
 
   const studies: Record<string, unknown> = {};
   if (flag(argv, '--with-audit-scale')) {

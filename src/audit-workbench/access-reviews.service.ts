@@ -86,7 +86,7 @@ export class AccessReviewsService {
     const size = dto.sampleSize ?? this.defaultSize;
     const seed = dto.seed ?? randomBytes(32).toString('hex');
     // Every read and write of the reviews runs as the auditor (row-level security admits auditors only).
-    const id = await inUserContext(this.dataSource, actor.principal.userId, async (m) => {
+    return inUserContext(this.dataSource, actor.principal.userId, async (m) => {
       const [{ tree_size }] = await m.query(`SELECT coalesce(max(tree_size), 0) AS tree_size FROM audit_checkpoints`);
       const population = `FROM audit_seals s JOIN audit_events e ON e.id = s.event_id AND e.occurred_at = s.event_occurred_at
          WHERE s.seq <= $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.outcome = 'allowed'
@@ -110,9 +110,8 @@ export class AccessReviewsService {
         action: AuditAction.CreateAccessReview, resourceType: ResourceType.AccessReview, resourceId: review.id, outcome: AuditOutcome.Allowed,
         rule: `${dto.from}..${dto.to}:sample ${Math.min(size, n)} of ${n}`,
       });
-      return review.id as string;
+      return this.load(m, review.id, true);
     });
-    return inUserContext(this.dataSource, actor.principal.userId, (m) => this.load(m, id, true));
   }
 
   async list(actor: Actor): Promise<AccessReviewDto[]> {

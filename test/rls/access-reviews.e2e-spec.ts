@@ -4,6 +4,7 @@ import { Role } from '../../src/access-control/role';
 import { actAsSystem, actAsUser, SystemContext } from '../../src/database/row-security';
 import { createTestApp, signedIn, TestApp } from '../support/app';
 import { logCase, Person, waitSealed } from '../audit-workbench/support';
+import { rolledBackIn } from './service-role';
 
 /*
  * Row-level security on the auditors' access reviews (migrations/1764382200000-AccessReviewRowSecurity.ts):
@@ -22,18 +23,7 @@ describe('row-level security on access reviews', () => {
   let itemId: string;
   const used = new Set<string>();
 
-  async function rolledBack<T>(bind: ((m: EntityManager) => Promise<void>) | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const q = t.ds.createQueryRunner();
-    await q.connect();
-    await q.startTransaction();
-    try {
-      if (bind) await bind(q.manager);
-      return await work(q.manager);
-    } finally {
-      await q.rollbackTransaction();
-      await q.release();
-    }
-  }
+  const rolledBack = <T>(bind: ((m: EntityManager) => Promise<void>) | null, work: (m: EntityManager) => Promise<T>): Promise<T> => rolledBackIn(t.ds, bind, work);
   const seen = async (m: EntityManager) => ({
     reviews: Number((await m.query(`SELECT count(*)::int AS n FROM access_reviews WHERE id = $1`, [reviewId]))[0].n),
     items: Number((await m.query(`SELECT count(*)::int AS n FROM access_review_items WHERE review_id = $1`, [reviewId]))[0].n),

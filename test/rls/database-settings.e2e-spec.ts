@@ -1,11 +1,12 @@
 import request from 'supertest';
 import { DataSource, EntityManager } from 'typeorm';
 import { Region, Role } from '../../src/access-control/role';
-import { actAsSystem, actAsUser, SystemContext } from '../../src/database/row-security';
+import { actAsUser, SystemContext } from '../../src/database/row-security';
 import { createTestApp, nextTotp, partyIdOf, signedIn, TestApp } from '../support/app';
 import { freshAuthority, REASON, restrictedCase } from '../break-glass/fixtures';
 import { createSupport, expectStatus, toPreInterventionWithMeeting } from '../access-matrix/fixtures';
 import { usedAllBut } from './authorities';
+import { asSystemIn, asUserIn, countRows } from './service-role';
 
 /*
  * Row-level security seen from the database side (migrations/1764381300000-RowLevelSecurity.ts):
@@ -36,35 +37,9 @@ describe('row-level security: the database binds the service role', () => {
   let labourRecord: string;
   let restricted: Awaited<ReturnType<typeof restrictedCase>>;
 
-  /** Runs `work` as the service role in one transaction bound to `userId` (as CaseFileTransactions.run does), then rolls back. */
-  async function asUser<T>(userId: string, work: (m: EntityManager) => Promise<T>, ds: DataSource = t.ds): Promise<T> {
-    const q = ds.createQueryRunner();
-    await q.connect();
-    await q.startTransaction();
-    try {
-      await actAsUser(q.manager, userId);
-      return await work(q.manager);
-    } finally {
-      await q.rollbackTransaction();
-      await q.release();
-    }
-  }
-
-  async function asSystem<T>(context: SystemContext, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const q = t.ds.createQueryRunner();
-    await q.connect();
-    await q.startTransaction();
-    try {
-      await actAsSystem(q.manager, context);
-      return await work(q.manager);
-    } finally {
-      await q.rollbackTransaction();
-      await q.release();
-    }
-  }
-
-  const count = async (m: EntityManager | DataSource, table: string, where = 'TRUE', params: unknown[] = []): Promise<number> =>
-    Number((await m.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params))[0].n);
+  const asUser = <T>(userId: string, work: (m: EntityManager) => Promise<T>, ds: DataSource = t.ds): Promise<T> => asUserIn(ds, userId, work);
+  const asSystem = <T>(context: SystemContext, work: (m: EntityManager) => Promise<T>): Promise<T> => asSystemIn(t.ds, context, work);
+  const count = countRows;
 
   beforeAll(async () => {
     t = await createTestApp();

@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { Role } from '../../src/access-control/role';
 import { actAsSystem, actAsUser, SystemContext } from '../../src/database/row-security';
 import { createTestApp, signedIn, TestApp } from '../support/app';
+import { rolledBackIn } from './service-role';
 
 /*
  * Row-level security on the e-mail outbox (migrations/1764382100000-EmailOutboxRowSecurity.ts):
@@ -24,18 +25,7 @@ describe('row-level security on the e-mail outbox', () => {
   let notificationId: string;
   const subject = `Deadline missed: CH-2026-${Math.floor(Math.random() * 9000) + 1000}`;
 
-  async function rolledBack<T>(bind: ((m: EntityManager) => Promise<void>) | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const q = t.ds.createQueryRunner();
-    await q.connect();
-    await q.startTransaction();
-    try {
-      if (bind) await bind(q.manager);
-      return await work(q.manager);
-    } finally {
-      await q.rollbackTransaction();
-      await q.release();
-    }
-  }
+  const rolledBack = <T>(bind: ((m: EntityManager) => Promise<void>) | null, work: (m: EntityManager) => Promise<T>): Promise<T> => rolledBackIn(t.ds, bind, work);
   const seen = (m: EntityManager) => m.query(`SELECT id, subject, to_address FROM email_outbox WHERE id = $1`, [outboxId]);
   /** Rows the UPDATE touched (TypeORM answers [rows, count]). */
   const retried = async (m: EntityManager) => (await m.query(`UPDATE email_outbox SET attempts = 0 WHERE id = $1`, [outboxId]))[1];

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Role } from '../../src/access-control/role';
 import { actAsSystem, actAsUser, SystemContext } from '../../src/database/row-security';
 import { createTestApp, nextTotp, signedIn, TestApp } from '../support/app';
 import { expectApiError } from '../support/api-error';
 import { freshAuthority, REASON, restrictedCase, RestrictedCase } from '../break-glass/fixtures';
 import { usedAllBut } from './authorities';
+import { asSystemIn, asUserIn, countRows } from './service-role';
 
 /*
  * Row-level security on the rest of the tables that hold case data or point at a case
@@ -49,27 +50,9 @@ describe('row-level security on the rest of the case data', () => {
   /** An unrestricted case, with a release asked for to otherOfficer. */
   let open: { caseId: string; concernId: string; releaseId: string };
 
-  /** Runs `work` as the service role in one transaction bound to `userId` (as CaseFileTransactions.run does), then rolls back. */
-  async function asUser<T>(userId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return rolledBack((m) => actAsUser(m, userId), work);
-  }
-  async function asSystem<T>(context: SystemContext, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return rolledBack((m) => actAsSystem(m, context), work);
-  }
-  async function rolledBack<T>(bind: (m: EntityManager) => Promise<void>, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const q = t.ds.createQueryRunner();
-    await q.connect();
-    await q.startTransaction();
-    try {
-      await bind(q.manager);
-      return await work(q.manager);
-    } finally {
-      await q.rollbackTransaction();
-      await q.release();
-    }
-  }
-  const count = async (m: EntityManager | DataSource, table: string, where = 'TRUE', params: unknown[] = []): Promise<number> =>
-    Number((await m.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params))[0].n);
+  const asUser = <T>(userId: string, work: (m: EntityManager) => Promise<T>): Promise<T> => asUserIn(t.ds, userId, work);
+  const asSystem = <T>(context: SystemContext, work: (m: EntityManager) => Promise<T>): Promise<T> => asSystemIn(t.ds, context, work);
+  const count = countRows;
   /** Rows an UPDATE or DELETE touched (TypeORM answers [rows, count]). */
   const changed = async (m: EntityManager, sql: string, params: unknown[]): Promise<number> => (await m.query(sql, params))[1];
   const post = (who: Person, path: string, body: Record<string, unknown>) => request(t.http).post(path).set(who.auth).send(body);
